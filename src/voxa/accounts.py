@@ -1,0 +1,107 @@
+"""Business signup, general-user signup and login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from voxa.auth.passwords import hash_password, verify_password
+from voxa.auth.principal import PrincipalKind
+from voxa.errors import Conflict, Unauthenticated
+from voxa.identity import account_identity, normalize_email, user_id_for
+from voxa.logs import get_logger
+from voxa.runtime import Runtime
+from voxa.slugs import validate_slug
+from voxa.storage.models import AgentConfig, Business, Profile
+from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.repos import profiles as profiles_repo
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    profile: Profile
+    token: str
+    business: Business | None = None
+
+
+def _issue(rt: Runtime, profile: Profile) -> str:
+    return rt.signer.account_token(
+        user_id=profile.id,
+        kind=PrincipalKind(profile.kind),
+        business_id=profile.business_id,
+        ttl=timedelta(hours=rt.settings.user_token_ttl_hours),
+    )
+
+
+async def _new_profile(kind: str, email: str, name: str, password: str, business_id: str | None
+                       ) -> Profile:
+    identity = account_identity(email)
+    return Profile(
+        id=user_id_for(identity), identity=identity, kind=kind, email=normalize_email(email),
+        display_name=name, password_hash=await hash_password(password), business_id=business_id,
+    )
+
+
+async def signup_business(
+    rt: Runtime, *, name: str, slug: str, owner_email: str, owner_name: str, owner_password: str
+) -> Account:
+    """Create the business, its default agent and its owner in one transaction."""
+    validate_slug(slug)
+    async with rt.db() as db:
+        if await businesses_repo.slug_taken(db, slug):
+            raise Conflict(f"slug {slug!r} is taken", code="slug_taken")
+        if await profiles_repo.get_by_identity(db, account_identity(owner_email)):
+            raise Conflict("an account with this e-mail exists", code="email_taken")
+    profile_pending = await _new_profile("owner", owner_email, owner_name, owner_password, None)
+    async with rt.db() as db:
+        business = businesses_repo.new_business(slug=slug, name=name)
+        db.add(business)
+        await db.flush()
+        db.add(AgentConfig(business_id=business.id, name=f"{name} assistant", is_default=True))
+        profile_pending.business_id = business.id
+        db.add(profile_pending)
+        try:
+            await db.commit()
+        except IntegrityError as exc:
+            await db.rollback()
+            raise Conflict("slug or e-mail already taken", code="conflict") from exc
+    log.info("business_created", business=slug, owner_id=profile_pending.id)
+    return Account(profile=profile_pending, token=_issue(rt, profile_pending), business=business)
+
+
+async def signup_general(rt: Runtime, *, email: str, name: str, password: str) -> Account:
+    async with rt.db() as db:
+        if await profiles_repo.get_by_identity(db, account_identity(email)):
+            raise Conflict("an account with this e-mail exists", code="email_taken")
+    profile = await _new_profile("general", email, name, password, None)
+    async with rt.db() as db:
+        db.add(profile)
+        try:
+            await db.commit()
+        except IntegrityError as exc:
+            await db.rollback()
+            raise Conflict("an account with this e-mail exists", code="email_taken") from exc
+    log.info("user_created", user_id=profile.id)
+    return Account(profile=profile, token=_issue(rt, profile))
+
+
+async def login(rt: Runtime, *, email: str, password: str) -> Account:
+    async with rt.db() as db:
+        profile = await profiles_repo.get_by_identity(db, account_identity(email))
+    stored = profile.password_hash if profile else None
+    if not await verify_password(stored, password) or profile is None:
+        raise Unauthenticated("wrong e-mail or password", code="invalid_credentials")
+    business = None
+    async with rt.db() as db:
+        if profile.business_id:
+            business = await businesses_repo.get_by_id(db, profile.business_id)
+        if profile.is_first_login:
+            fresh = await profiles_repo.get_by_id(db, profile.id)
+            if fresh is not None:
+                fresh.is_first_login = False
+                await db.commit()
+    return Account(profile=profile, token=_issue(rt, profile), business=business)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from voxa.api.deps import RuntimeDep
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
+
+router = APIRouter(tags=["operator"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(rt: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with rt.db() as db:
+            await db.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await rt.store.ping()
+        checks["store"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["store"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics(rt: RuntimeDep) -> Response:
+    async with rt.db() as db:
+        counts = await sessions_repo.active_counts_by_role(db, scope=Scope.system())
+    for role in ("owner", "customer", "general"):
+        rt.metrics.sessions_active.labels(role=role).set(counts.get(role, 0))
+    return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from voxa.api.deps import RuntimeDep
+from voxa.api.schemas import VoiceOut
+
+router = APIRouter(prefix="/v1", tags=["voices"])
+
+
+@router.get("/voices", response_model=list[VoiceOut])
+async def list_voices(rt: RuntimeDep) -> list[VoiceOut]:
+    return [VoiceOut(**v.public()) for v in rt.voices]

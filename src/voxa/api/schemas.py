@@ -1,0 +1,160 @@
+"""Request and response bodies. Separate from the table models on purpose:
+nothing here is a database row, and nothing secret leaks by accident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from voxa.sessions.config import SessionConfig, SessionConfigPatch
+
+Name = Field(min_length=1, max_length=200)
+Password = Field(min_length=8, max_length=256)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OwnerIn(Strict):
+    email: EmailStr
+    name: str = Name
+    password: str = Password
+
+
+class BusinessCreate(Strict):
+    name: str = Name
+    slug: str = Field(min_length=1, max_length=64)
+    owner: OwnerIn
+
+
+class UserCreate(Strict):
+    email: EmailStr
+    name: str = Name
+    password: str = Password
+
+
+class LoginIn(Strict):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=256)
+
+
+class BusinessOut(BaseModel):
+    id: str
+    slug: str
+    name: str
+    status: str
+    created_at: datetime
+
+
+class AccountOut(BaseModel):
+    token: str
+    kind: str
+    user_id: str
+    name: str | None
+    email: str | None
+    business: BusinessOut | None = None
+
+
+class CustomerIn(Strict):
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    customer_id: str | None = Field(default=None, max_length=80)
+
+
+class SessionCreate(Strict):
+    role: Literal["owner", "customer", "general"]
+    business: str | None = Field(default=None, max_length=64)
+    agent_id: str | None = Field(default=None, max_length=36)
+    channel: Literal["text", "voice", "phone"] = "text"
+    config: SessionConfig | None = None
+    customer: CustomerIn | None = None
+    website_domain: str | None = Field(default=None, max_length=255)
+
+
+class LiveKitOut(BaseModel):
+    url: str
+    token: str
+
+
+class SessionGrantOut(BaseModel):
+    session_id: str
+    session_token: str
+    role: str
+    business: str | None
+    room_name: str
+    status: str
+    channel: str
+    config: dict[str, Any]
+    expires_at: datetime
+    resume_until: datetime
+    customer_id: str | None = None
+    livekit: LiveKitOut | None
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    role: str
+    business: str | None
+    user_id: str
+    channel: str
+    room_name: str
+    status: str
+    config: dict[str, Any]
+    message_count: int
+    started_at: datetime
+    last_activity_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    agent_status: str | None = None
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionOut]
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: str
+    content: str
+    created_at: datetime
+    tokens_used: int | None = None
+    latency_ms: int | None = None
+    model_used: str | None = None
+
+
+class MessageList(BaseModel):
+    messages: list[MessageOut]
+
+
+class ConfigPatch(SessionConfigPatch):
+    pass
+
+
+class ConfigOut(BaseModel):
+    session_id: str
+    config: dict[str, Any]
+
+
+class VoiceOut(BaseModel):
+    id: str
+    name: str
+    engine: str
+    language: str
+
+
+class HourCount(BaseModel):
+    hour: int
+    sessions: int
+
+
+class StatsOut(BaseModel):
+    total_sessions: int
+    active_sessions: int
+    total_messages: int
+    avg_messages_per_session: float
+    sessions_by_role: dict[str, int]
+    sessions_by_hour: list[HourCount]
+    busiest_hours: list[HourCount]

@@ -1,0 +1,1 @@
+"""Credentials: password hashing, signed bearer/session tokens, principals."""

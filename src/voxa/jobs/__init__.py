@@ -1,0 +1,1 @@
+"""Periodic jobs: cleanup (in-process schedule, CLI, Celery beat)."""

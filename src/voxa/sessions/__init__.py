@@ -1,0 +1,1 @@
+"""Sessions: ids, room names, LiveKit tokens, config and lifecycle."""

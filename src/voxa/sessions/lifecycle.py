@@ -1,0 +1,61 @@
+"""The one lifecycle (DESIGN §2.7, §3): ending and timing out mark the row and
+delete every cache key the session owns. Used by the API, the agent and cleanup."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from voxa.kv.keys import all_session_keys
+from voxa.logs import get_logger
+from voxa.runtime import Runtime
+from voxa.storage.models import AgentSession
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
+from voxa.storage.types import utcnow
+
+log = get_logger(__name__)
+
+
+async def close_session(
+    rt: Runtime, session_id: str, *, role: str, status: str, reason: str
+) -> bool:
+    """Mark the session ``status`` (if still active) and drop its cache keys.
+
+    Idempotent: returns True only for the call that changed the row, so
+    concurrent callers (two cleanup runners, end racing timeout) count once.
+    Keys are deleted on every call, after the row is marked.
+    """
+    async with rt.db() as db:
+        changed = await sessions_repo.finish(
+            db, session_id, scope=Scope.system(), status=status, reason=reason
+        )
+        await db.commit()
+    await rt.store.delete(*all_session_keys(session_id))
+    if changed:
+        rt.metrics.sessions_ended.labels(role=role, reason=reason).inc()
+        log.info("session_ended", session_id=session_id, role=role, status=status, reason=reason)
+    return changed
+
+
+def overdue_reason(row: AgentSession, rt: Runtime) -> str | None:
+    """Why an active session should be timed out now, if it should."""
+    if row.status != sessions_repo.ACTIVE:
+        return None
+    now = utcnow()
+    if row.started_at + timedelta(hours=rt.settings.session_max_hours) <= now:
+        return "max_age"
+    if row.last_activity_at + timedelta(hours=rt.settings.inactive_hours) <= now:
+        return "inactive"
+    return None
+
+
+async def expire_if_overdue(rt: Runtime, row: AgentSession) -> AgentSession:
+    """Lazily apply the timeout rules when a session is accessed."""
+    reason = overdue_reason(row, rt)
+    if reason is not None:
+        await close_session(
+            rt, row.session_id, role=row.role, status=sessions_repo.TIMEOUT, reason=reason
+        )
+        row.status = sessions_repo.TIMEOUT
+        row.end_reason = reason
+    return row

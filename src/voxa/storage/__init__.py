@@ -1,0 +1,1 @@
+"""SQL storage: the source of truth (SQLite embedded, PostgreSQL in production)."""

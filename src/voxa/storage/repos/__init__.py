@@ -1,0 +1,1 @@
+"""Data access. Every function that reads tenant data takes ``scope=``."""

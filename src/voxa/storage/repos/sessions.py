@@ -1,0 +1,122 @@
+"""Session rows. Reads take a scope; lifecycle writes are conditional on the
+row still being active, so a late write can never revive an ended session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voxa.storage.models import AgentSession
+from voxa.storage.scope import Scope
+from voxa.storage.types import utcnow
+
+ACTIVE = "active"
+ENDED = "ended"
+TIMEOUT = "timeout"
+
+
+def _scoped(scope: Scope) -> Any:
+    return scope.where(AgentSession.business_id, AgentSession.user_id)
+
+
+async def get(db: AsyncSession, session_id: str, *, scope: Scope) -> AgentSession | None:
+    stmt = select(AgentSession).where(AgentSession.session_id == session_id, _scoped(scope))
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def list_sessions(
+    db: AsyncSession, *, scope: Scope, status: str | None = None, limit: int = 100,
+    before: datetime | None = None,
+) -> list[AgentSession]:
+    stmt = select(AgentSession).where(_scoped(scope))
+    if status:
+        stmt = stmt.where(AgentSession.status == status)
+    if before is not None:
+        stmt = stmt.where(AgentSession.started_at < before)
+    stmt = stmt.order_by(AgentSession.started_at.desc()).limit(limit)
+    return list((await db.execute(stmt)).scalars())
+
+
+async def touch(db: AsyncSession, session_id: str, *, scope: Scope, messages: int = 0) -> bool:
+    """Record activity (and ``messages`` new messages) on an active session."""
+    values: dict[str, Any] = {"last_activity_at": utcnow()}
+    if messages:
+        values["message_count"] = AgentSession.message_count + messages
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .values(**values)
+    )
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+
+
+async def finish(
+    db: AsyncSession, session_id: str, *, scope: Scope, status: str, reason: str
+) -> bool:
+    """Move an active session to ``ended``/``timeout``; False if it was not active."""
+    now = utcnow()
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .values(status=status, ended_at=now, last_activity_at=now, end_reason=reason)
+    )
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+
+
+async def set_config(
+    db: AsyncSession, session_id: str, config: dict[str, Any], *, scope: Scope
+) -> bool:
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .values(config=config, last_activity_at=utcnow())
+    )
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+
+
+async def merge_context(
+    db: AsyncSession, session_id: str, values: dict[str, Any], *, scope: Scope
+) -> bool:
+    row = await get(db, session_id, scope=scope)
+    if row is None:
+        return False
+    row.context_data = {**(row.context_data or {}), **values}
+    return True
+
+
+async def stale_ids(
+    db: AsyncSession, *, scope: Scope, inactive_before: datetime, started_before: datetime,
+    limit: int = 500,
+) -> list[str]:
+    """Active sessions idle since ``inactive_before`` or started before ``started_before``."""
+    stmt = (
+        select(AgentSession.session_id)
+        .where(
+            _scoped(scope),
+            AgentSession.status == ACTIVE,
+            (AgentSession.last_activity_at < inactive_before)
+            | (AgentSession.started_at < started_before),
+        )
+        .order_by(AgentSession.last_activity_at)
+        .limit(limit)
+    )
+    return list((await db.execute(stmt)).scalars())
+
+
+async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[AgentSession]:
+    stmt = select(AgentSession).where(
+        _scoped(scope), AgentSession.status == ACTIVE, AgentSession.channel != "text"
+    )
+    return list((await db.execute(stmt)).scalars())
+
+
+async def active_counts_by_role(db: AsyncSession, *, scope: Scope) -> dict[str, int]:
+    stmt = (
+        select(AgentSession.role, func.count())
+        .where(_scoped(scope), AgentSession.status == ACTIVE)
+        .group_by(AgentSession.role)
+    )
+    return {role: int(n) for role, n in (await db.execute(stmt)).all()}
