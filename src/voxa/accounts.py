@@ -37,12 +37,18 @@ def _issue(rt: Runtime, profile: Profile) -> str:
     )
 
 
-async def _new_profile(kind: str, email: str, name: str, password: str, business_id: str | None
-                       ) -> Profile:
+async def _new_profile(
+    kind: str, email: str, name: str, password: str, business_id: str | None
+) -> Profile:
     identity = account_identity(email)
     return Profile(
-        id=user_id_for(identity), identity=identity, kind=kind, email=normalize_email(email),
-        display_name=name, password_hash=await hash_password(password), business_id=business_id,
+        id=user_id_for(identity),
+        identity=identity,
+        kind=kind,
+        email=normalize_email(email),
+        display_name=name,
+        password_hash=await hash_password(password),
+        business_id=business_id,
     )
 
 

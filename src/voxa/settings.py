@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     agent_heartbeat_seconds: float = Field(default=10, gt=0)
 
     livekit_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("LIVEKIT_URL", "VOXA_LIVEKIT_URL", "livekit_url")
+        default=None,
+        validation_alias=AliasChoices("LIVEKIT_URL", "VOXA_LIVEKIT_URL", "livekit_url"),
     )
     livekit_api_key: str | None = Field(
         default=None,

@@ -47,8 +47,9 @@ SessionIdPath = Annotated[str, Path(max_length=64, description=SESSION_ID_PATTER
 
 
 def _session_dep(access: Access):  # type: ignore[no-untyped-def]
-    async def dep(session_id: SessionIdPath, rt: RuntimeDep,
-                  principal: OptionalPrincipal) -> AgentSession:
+    async def dep(
+        session_id: SessionIdPath, rt: RuntimeDep, principal: OptionalPrincipal
+    ) -> AgentSession:
         async with rt.db() as db:
             return await load_session(db, session_id, principal, access)
 
@@ -60,8 +61,9 @@ EndableSession = Annotated[AgentSession, Depends(_session_dep(Access.END))]
 HeldSession = Annotated[AgentSession, Depends(_session_dep(Access.HOLD))]
 
 
-async def owned_business(slug: Annotated[str, Path(max_length=64)], rt: RuntimeDep,
-                         principal: CurrentPrincipal) -> Business:
+async def owned_business(
+    slug: Annotated[str, Path(max_length=64)], rt: RuntimeDep, principal: CurrentPrincipal
+) -> Business:
     """The business at ``slug``, if the caller is one of its owners."""
     async with rt.db() as db:
         business = await businesses_repo.get_by_slug(db, slug)

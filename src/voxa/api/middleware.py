@@ -16,15 +16,18 @@ from voxa.metrics import Metrics
 log = get_logger("voxa.http")
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -39,35 +42,41 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = {"code": "payload_too_large",
-                     "message": f"request body exceeds {self.max_bytes} bytes"}
+        too_large = {
+            "code": "payload_too_large",
+            "message": f"request body exceeds {self.max_bytes} bytes",
+        }
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await _send_json(send, 413, {"error": too_large})
                 return
+        # Read the whole (bounded) body first, then replay it: the limit holds
+        # for chunked uploads too, and nothing reaches a handler when it trips.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited, tracking_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                return  # client went away
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
                 await _send_json(send, 413, {"error": too_large})
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 class AccessLogMiddleware:
@@ -98,6 +107,12 @@ class AccessLogMiddleware:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             self.metrics.request_latency.labels(scope["method"], path, str(status)).observe(elapsed)
-            log.info("http_request", method=scope["method"], path=scope["path"], route=path,
-                     status=status, ms=round(elapsed * 1000, 1))
+            log.info(
+                "http_request",
+                method=scope["method"],
+                path=scope["path"],
+                route=path,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
             structlog.contextvars.unbind_contextvars("request_id")

@@ -35,8 +35,12 @@ class TokenSigner:
 
     def _encode(self, claims: dict[str, object], expires_at: datetime) -> str:
         now = utcnow()
-        payload = {**claims, "aud": _AUDIENCE, "iat": int(now.timestamp()),
-                   "exp": int(expires_at.timestamp())}
+        payload = {
+            **claims,
+            "aud": _AUDIENCE,
+            "iat": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+        }
         return jwt.encode(payload, self._key, algorithm=_ALG)
 
     def account_token(
@@ -48,12 +52,16 @@ class TokenSigner:
         )
 
     def session_token(
-        self, *, session_id: str, user_id: str, role: str, business_id: str | None,
+        self,
+        *,
+        session_id: str,
+        user_id: str,
+        role: str,
+        business_id: str | None,
         expires_at: datetime,
     ) -> str:
         return self._encode(
-            {"typ": "session", "sid": session_id, "sub": user_id, "role": role,
-             "bid": business_id},
+            {"typ": "session", "sid": session_id, "sub": user_id, "role": role, "bid": business_id},
             expires_at,
         )
 
@@ -62,8 +70,13 @@ class TokenSigner:
         if self._operator_token and hmac.compare_digest(token, self._operator_token):
             return OperatorPrincipal()
         try:
-            claims = jwt.decode(token, self._key, algorithms=[_ALG], audience=_AUDIENCE,
-                                options={"require": ["exp", "typ", "sub"]})
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[_ALG],
+                audience=_AUDIENCE,
+                options={"require": ["exp", "typ", "sub"]},
+            )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token has expired", code="token_expired") from exc
         except jwt.PyJWTError as exc:
@@ -71,12 +84,15 @@ class TokenSigner:
         typ = claims.get("typ")
         if typ == "account" and claims.get("kind") in ("owner", "general"):
             return AccountPrincipal(
-                user_id=str(claims["sub"]), kind=PrincipalKind(claims["kind"]),
+                user_id=str(claims["sub"]),
+                kind=PrincipalKind(claims["kind"]),
                 business_id=claims.get("bid"),
             )
         if typ == "session" and isinstance(claims.get("sid"), str):
             return SessionPrincipal(
-                session_id=claims["sid"], user_id=str(claims["sub"]),
-                role=str(claims["role"]), business_id=claims.get("bid"),
+                session_id=claims["sid"],
+                user_id=str(claims["sub"]),
+                role=str(claims["role"]),
+                business_id=claims.get("bid"),
             )
         raise Unauthenticated("invalid token", code="invalid_token")

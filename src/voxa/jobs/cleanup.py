@@ -32,8 +32,11 @@ class CleanupReport:
     skipped: bool = False
 
     def as_dict(self) -> dict[str, object]:
-        return {"timed_out": len(self.timed_out), "stale_agents": len(self.stale_agents),
-                "skipped": self.skipped}
+        return {
+            "timed_out": len(self.timed_out),
+            "stale_agents": len(self.stale_agents),
+            "skipped": self.skipped,
+        }
 
 
 async def run_cleanup(rt: Runtime, *, use_lock: bool = True, batch: int = 500) -> CleanupReport:
@@ -62,7 +65,8 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
         now = utcnow()
         async with rt.db() as db:
             ids = await sessions_repo.stale_ids(
-                db, scope=Scope.system(),
+                db,
+                scope=Scope.system(),
                 inactive_before=now - timedelta(hours=s.inactive_hours),
                 started_before=now - timedelta(hours=s.session_max_hours),
                 limit=batch,
@@ -75,8 +79,9 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
             seen.add(sid)
             row = rows[sid]
             role = row.role if row else "unknown"
-            if await close_session(rt, sid, role=role, status=sessions_repo.TIMEOUT,
-                                   reason="cleanup"):
+            if await close_session(
+                rt, sid, role=role, status=sessions_repo.TIMEOUT, reason="cleanup"
+            ):
                 report.timed_out.append(sid)
 
 

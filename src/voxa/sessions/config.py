@@ -54,7 +54,11 @@ def remaining_ttl(row: AgentSession, max_hours: float) -> float:
 
 
 async def store_config(
-    store: TTLStore, db: AsyncSession, row: AgentSession, config: dict[str, Any], *,
+    store: TTLStore,
+    db: AsyncSession,
+    row: AgentSession,
+    config: dict[str, Any],
+    *,
     max_hours: float,
 ) -> None:
     """Cache ``config`` for an active session, never reviving an ended one.

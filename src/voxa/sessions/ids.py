@@ -9,7 +9,9 @@ import uuid
 
 from voxa.errors import InvalidInput
 
-SESSION_ID_PATTERN = r"[0-9]{13}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+SESSION_ID_PATTERN = (
+    r"[0-9]{13}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+)
 SESSION_ID_RE = re.compile(SESSION_ID_PATTERN)
 
 

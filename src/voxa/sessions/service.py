@@ -105,7 +105,10 @@ async def _resolve_who(
         new_profile = None
         if await profiles_repo.get_by_id(db, user_id) is None:
             new_profile = Profile(
-                id=user_id, identity=identity, kind="customer", business_id=business.id,
+                id=user_id,
+                identity=identity,
+                kind="customer",
+                business_id=business.id,
                 email=normalize_email(info.email) if info.email else None,
                 display_name=info.name,
             )
@@ -114,8 +117,9 @@ async def _resolve_who(
     if principal is None:
         raise Unauthenticated(f"a {req.role} session needs a bearer token")
     if not isinstance(principal, AccountPrincipal) or principal.kind != PrincipalKind(req.role):
-        raise Forbidden(f"these credentials cannot start a {req.role} session",
-                        code="role_not_allowed")
+        raise Forbidden(
+            f"these credentials cannot start a {req.role} session", code="role_not_allowed"
+        )
     profile = await profiles_repo.get_by_id(db, principal.user_id)
     if profile is None:
         raise Unauthenticated("account no longer exists", code="invalid_token")
@@ -124,17 +128,21 @@ async def _resolve_who(
         if req.business:
             raise InvalidInput("a general session has no business", code="invalid_business")
         return _Who(profile.id, name, None)
-    business = await _resolve_business(db, req.business or None) if req.business else None
-    if business is None:
-        business = await businesses_repo.get_by_id(db, principal.business_id or "")
-    if business is None or business.id != principal.business_id:
-        raise Forbidden("owners can only start sessions of their own business",
-                        code="role_not_allowed")
-    return _Who(profile.id, name, business)
+    own = (
+        await _resolve_business(db, req.business)
+        if req.business
+        else await businesses_repo.get_by_id(db, principal.business_id or "")
+    )
+    if own is None or own.id != principal.business_id:
+        raise Forbidden(
+            "owners can only start sessions of their own business", code="role_not_allowed"
+        )
+    return _Who(profile.id, name, own)
 
 
-async def _resolve_agent(db: AsyncSession, req: StartRequest, business: Business | None
-                         ) -> AgentConfig:
+async def _resolve_agent(
+    db: AsyncSession, req: StartRequest, business: Business | None
+) -> AgentConfig:
     bid = business.id if business else None
     if req.agent_id:
         agent = await businesses_repo.get_agent(db, req.agent_id, business_id=bid)
@@ -146,34 +154,56 @@ async def _resolve_agent(db: AsyncSession, req: StartRequest, business: Business
 
 
 def _summary(row: AgentSession, slug: str | None) -> str:
-    return json.dumps({
-        "session_id": row.session_id, "role": row.role, "business_id": row.business_id,
-        "business": slug, "user_id": row.user_id, "room_name": row.room_name,
-        "channel": row.channel, "status": row.status,
-    })
+    return json.dumps(
+        {
+            "session_id": row.session_id,
+            "role": row.role,
+            "business_id": row.business_id,
+            "business": slug,
+            "user_id": row.user_id,
+            "room_name": row.room_name,
+            "channel": row.channel,
+            "status": row.status,
+        }
+    )
 
 
-def _grant(rt: Runtime, row: AgentSession, slug: str | None, display_name: str,
-           customer_id: str | None = None) -> SessionGrant:
+def issue_grant(
+    rt: Runtime,
+    row: AgentSession,
+    slug: str | None,
+    display_name: str,
+    customer_id: str | None = None,
+) -> SessionGrant:
     s = rt.settings
     expires_at = row.started_at + timedelta(hours=s.session_max_hours)
     resume_until = min(expires_at, row.last_activity_at + timedelta(minutes=s.resume_minutes))
     session_token = rt.signer.session_token(
-        session_id=row.session_id, user_id=row.user_id, role=row.role,
-        business_id=row.business_id, expires_at=expires_at,
+        session_id=row.session_id,
+        user_id=row.user_id,
+        role=row.role,
+        business_id=row.business_id,
+        expires_at=expires_at,
     )
     lk = None
     if rt.livekit is not None:
-        lk = rt.livekit.mint(TokenRequest(
-            room_name=row.room_name, role=row.role, user_id=row.user_id,
-            display_name=display_name, business_slug=slug, session_id=row.session_id,
-            timestamp_ms=int(utcnow().timestamp() * 1000),
-        ))
+        lk = rt.livekit.mint(
+            TokenRequest(
+                room_name=row.room_name,
+                role=row.role,
+                user_id=row.user_id,
+                display_name=display_name,
+                business_slug=slug,
+                session_id=row.session_id,
+                timestamp_ms=int(utcnow().timestamp() * 1000),
+            )
+        )
     return SessionGrant(row, slug, session_token, expires_at, resume_until, lk, customer_id)
 
 
-async def start_session(rt: Runtime, req: StartRequest, principal: Principal | None
-                        ) -> SessionGrant:
+async def start_session(
+    rt: Runtime, req: StartRequest, principal: Principal | None
+) -> SessionGrant:
     if req.channel not in ("text", "voice", "phone"):
         raise InvalidInput("channel must be text, voice or phone", code="invalid_channel")
     async with rt.db() as db:
@@ -184,13 +214,20 @@ async def start_session(rt: Runtime, req: StartRequest, principal: Principal | N
         slug = who.business.slug if who.business else None
         now = utcnow()
         row = AgentSession(
-            session_id=session_id, agent_id=agent.id,
+            session_id=session_id,
+            agent_id=agent.id,
             business_id=who.business.id if who.business else None,
-            role=str(req.role), user_id=who.user_id, channel=req.channel,
-            room_name=build_room_name(req.role, slug, session_id), status=sessions_repo.ACTIVE,
-            config=config.model_dump(), website_domain=req.website_domain,
-            ip_address=req.ip_address, message_count=0,
-            context_data={"display_name": who.display_name}, started_at=now,
+            role=str(req.role),
+            user_id=who.user_id,
+            channel=req.channel,
+            room_name=build_room_name(req.role, slug, session_id),
+            status=sessions_repo.ACTIVE,
+            config=config.model_dump(),
+            website_domain=req.website_domain,
+            ip_address=req.ip_address,
+            message_count=0,
+            context_data={"display_name": who.display_name},
+            started_at=now,
             last_activity_at=now,
         )
         if who.new_profile is not None:
@@ -205,10 +242,16 @@ async def start_session(rt: Runtime, req: StartRequest, principal: Principal | N
         await rt.store.set(session_key(session_id), _summary(row, slug), ttl=ttl)
         await store_config(rt.store, db, row, row.config, max_hours=rt.settings.session_max_hours)
     rt.metrics.sessions_started.labels(role=row.role, channel=row.channel).inc()
-    log.info("session_started", session_id=session_id, role=row.role, business=slug,
-             channel=row.channel, voice=config.voice)
+    log.info(
+        "session_started",
+        session_id=session_id,
+        role=row.role,
+        business=slug,
+        channel=row.channel,
+        voice=config.voice,
+    )
     log.info("session_config_stored", session_id=session_id, voice=config.voice)
-    return _grant(rt, row, slug, who.display_name, who.customer_id)
+    return issue_grant(rt, row, slug, who.display_name, who.customer_id)
 
 
 async def business_slug(rt: Runtime, row: AgentSession) -> str | None:
@@ -236,12 +279,13 @@ async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
     slug = await business_slug(rt, fresh)
     log.info("session_resumed", session_id=row.session_id, role=row.role, business=slug)
     name = str((fresh.context_data or {}).get("display_name") or "Guest")
-    return _grant(rt, fresh, slug, name)
+    return issue_grant(rt, fresh, slug, name)
 
 
 async def end_session(rt: Runtime, row: AgentSession, *, by: str) -> AgentSession:
-    await close_session(rt, row.session_id, role=row.role, status=sessions_repo.ENDED,
-                        reason=f"ended_by_{by}")
+    await close_session(
+        rt, row.session_id, role=row.role, status=sessions_repo.ENDED, reason=f"ended_by_{by}"
+    )
     async with rt.db() as db:
         fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
     assert fresh is not None
@@ -253,8 +297,7 @@ async def session_config(rt: Runtime, row: AgentSession) -> dict[str, Any]:
         return await load_config(rt.store, db, row, max_hours=rt.settings.session_max_hours)
 
 
-async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch
-                       ) -> dict[str, Any]:
+async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch) -> dict[str, Any]:
     """Change this session's config only; refused once the session has ended."""
     row = await expire_if_overdue(rt, row)
     if row.status != sessions_repo.ACTIVE:

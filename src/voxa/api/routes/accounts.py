@@ -17,20 +17,32 @@ def _out(account: Account) -> AccountOut:
     p = account.profile
     business = (
         BusinessOut.model_validate(account.business, from_attributes=True)
-        if account.business else None
+        if account.business
+        else None
     )
-    return AccountOut(token=account.token, kind=p.kind, user_id=p.id, name=p.display_name,
-                      email=p.email, business=business)
+    return AccountOut(
+        token=account.token,
+        kind=p.kind,
+        user_id=p.id,
+        name=p.display_name,
+        email=p.email,
+        business=business,
+    )
 
 
 @router.post("/businesses", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
-async def create_business(body: BusinessCreate, rt: RuntimeDep,
-                          principal: OptionalPrincipal) -> AccountOut:
+async def create_business(
+    body: BusinessCreate, rt: RuntimeDep, principal: OptionalPrincipal
+) -> AccountOut:
     if rt.settings.signup is SignupMode.closed and not isinstance(principal, OperatorPrincipal):
         raise Forbidden("business signup is closed; ask the operator", code="signup_closed")
     account = await accounts.signup_business(
-        rt, name=body.name, slug=body.slug, owner_email=str(body.owner.email),
-        owner_name=body.owner.name, owner_password=body.owner.password,
+        rt,
+        name=body.name,
+        slug=body.slug,
+        owner_email=str(body.owner.email),
+        owner_name=body.owner.name,
+        owner_password=body.owner.password,
     )
     return _out(account)
 

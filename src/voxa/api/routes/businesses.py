@@ -16,7 +16,8 @@ router = APIRouter(prefix="/v1/businesses", tags=["businesses"])
 
 @router.get("/{slug}/sessions", response_model=SessionList)
 async def list_business_sessions(
-    business: OwnedBusiness, rt: RuntimeDep,
+    business: OwnedBusiness,
+    rt: RuntimeDep,
     status: Annotated[Literal["active", "ended", "timeout"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SessionList:

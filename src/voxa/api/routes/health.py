@@ -23,16 +23,17 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
         async with rt.db() as db:
             await db.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not swallowed
+    except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     try:
         await rt.store.ping()
         checks["store"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["store"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics")

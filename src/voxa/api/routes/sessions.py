@@ -37,37 +37,59 @@ def grant_out(rt: Runtime, grant: SessionGrant) -> SessionGrantOut:
     row = grant.row
     livekit = (
         LiveKitOut(url=rt.livekit.url, token=grant.livekit_token)
-        if rt.livekit is not None and grant.livekit_token else None
+        if rt.livekit is not None and grant.livekit_token
+        else None
     )
     return SessionGrantOut(
-        session_id=row.session_id, session_token=grant.session_token, role=row.role,
-        business=grant.business_slug, room_name=row.room_name, status=row.status,
-        channel=row.channel, config=row.config, expires_at=grant.expires_at,
-        resume_until=grant.resume_until, customer_id=grant.customer_id, livekit=livekit,
+        session_id=row.session_id,
+        session_token=grant.session_token,
+        role=row.role,
+        business=grant.business_slug,
+        room_name=row.room_name,
+        status=row.status,
+        channel=row.channel,
+        config=row.config,
+        expires_at=grant.expires_at,
+        resume_until=grant.resume_until,
+        customer_id=grant.customer_id,
+        livekit=livekit,
     )
 
 
-async def session_out(rt: Runtime, row: AgentSession, config: dict[str, object] | None = None
-                      ) -> SessionOut:
+async def session_out(
+    rt: Runtime, row: AgentSession, config: dict[str, object] | None = None
+) -> SessionOut:
     return SessionOut(
-        session_id=row.session_id, role=row.role, business=await service.business_slug(rt, row),
-        user_id=row.user_id, channel=row.channel, room_name=row.room_name, status=row.status,
+        session_id=row.session_id,
+        role=row.role,
+        business=await service.business_slug(rt, row),
+        user_id=row.user_id,
+        channel=row.channel,
+        room_name=row.room_name,
+        status=row.status,
         config=config if config is not None else dict(row.config or {}),
-        message_count=row.message_count, started_at=row.started_at,
-        last_activity_at=row.last_activity_at, ended_at=row.ended_at, end_reason=row.end_reason,
+        message_count=row.message_count,
+        started_at=row.started_at,
+        last_activity_at=row.last_activity_at,
+        ended_at=row.ended_at,
+        end_reason=row.end_reason,
         agent_status=(row.context_data or {}).get("agent_status"),
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionGrantOut)
-async def start_session(body: SessionCreate, request: Request, rt: RuntimeDep,
-                        principal: OptionalPrincipal) -> SessionGrantOut:
+async def start_session(
+    body: SessionCreate, request: Request, rt: RuntimeDep, principal: OptionalPrincipal
+) -> SessionGrantOut:
     customer = CustomerInfo(**body.customer.model_dump()) if body.customer else None
     req = StartRequest(
-        role=Role(body.role), channel=body.channel, business=body.business,
+        role=Role(body.role),
+        channel=body.channel,
+        business=body.business,
         agent_id=body.agent_id,
         config=body.config.model_dump(exclude_unset=True) if body.config else None,
-        customer=customer, ip_address=request.client.host if request.client else None,
+        customer=customer,
+        ip_address=request.client.host if request.client else None,
         website_domain=body.website_domain,
     )
     return grant_out(rt, await service.start_session(rt, req, principal))
@@ -79,8 +101,9 @@ async def resume_session(row: HeldSession, rt: RuntimeDep) -> SessionGrantOut:
 
 
 @router.post("/{session_id}/end", response_model=SessionOut)
-async def end_session(row: EndableSession, rt: RuntimeDep,
-                      principal: CurrentPrincipal) -> SessionOut:
+async def end_session(
+    row: EndableSession, rt: RuntimeDep, principal: CurrentPrincipal
+) -> SessionOut:
     return await session_out(rt, await service.end_session(rt, row, by=service.ender(principal)))
 
 
@@ -95,14 +118,18 @@ async def get_session(row: ReadableSession, rt: RuntimeDep) -> SessionOut:
 
 @router.get("/{session_id}/messages", response_model=MessageList)
 async def list_messages(
-    row: ReadableSession, rt: RuntimeDep,
+    row: ReadableSession,
+    rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> MessageList:
     async with rt.db() as db:
         rows = await messages_repo.list_messages(
-            db, row.session_id, scope=Scope.user(row.user_id, row.business_id),
-            limit=limit, before=before,
+            db,
+            row.session_id,
+            scope=Scope.user(row.user_id, row.business_id),
+            limit=limit,
+            before=before,
         )
     return MessageList(messages=[MessageOut.model_validate(m, from_attributes=True) for m in rows])
 

@@ -30,13 +30,18 @@ async def default_agent(db: AsyncSession, *, business_id: str | None) -> AgentCo
         if business_id is None
         else AgentConfig.business_id == business_id
     )
-    stmt = select(AgentConfig).where(cond).order_by(
-        AgentConfig.is_default.desc(), AgentConfig.created_at
-    ).limit(1)
+    stmt = (
+        select(AgentConfig)
+        .where(cond)
+        .order_by(AgentConfig.is_default.desc(), AgentConfig.created_at)
+        .limit(1)
+    )
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def get_agent(db: AsyncSession, agent_id: str, *, business_id: str | None) -> AgentConfig | None:
+async def get_agent(
+    db: AsyncSession, agent_id: str, *, business_id: str | None
+) -> AgentConfig | None:
     """An agent by id, only if it belongs to ``business_id`` (None: the general agent)."""
     cond = (
         AgentConfig.business_id.is_(None)

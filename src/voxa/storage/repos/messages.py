@@ -10,7 +10,11 @@ from voxa.storage.scope import Scope
 
 
 async def list_messages(
-    db: AsyncSession, session_id: str, *, scope: Scope, limit: int = 50,
+    db: AsyncSession,
+    session_id: str,
+    *,
+    scope: Scope,
+    limit: int = 50,
     before: int | None = None,
 ) -> list[AgentMessage]:
     """The newest ``limit`` messages (before id ``before``), returned oldest first."""

@@ -28,7 +28,11 @@ async def get(db: AsyncSession, session_id: str, *, scope: Scope) -> AgentSessio
 
 
 async def list_sessions(
-    db: AsyncSession, *, scope: Scope, status: str | None = None, limit: int = 100,
+    db: AsyncSession,
+    *,
+    scope: Scope,
+    status: str | None = None,
+    limit: int = 100,
     before: datetime | None = None,
 ) -> list[AgentSession]:
     stmt = select(AgentSession).where(_scoped(scope))
@@ -50,7 +54,7 @@ async def touch(db: AsyncSession, session_id: str, *, scope: Scope, messages: in
         .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
         .values(**values)
     )
-    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def finish(
@@ -63,7 +67,7 @@ async def finish(
         .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
         .values(status=status, ended_at=now, last_activity_at=now, end_reason=reason)
     )
-    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def set_config(
@@ -74,7 +78,7 @@ async def set_config(
         .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
         .values(config=config, last_activity_at=utcnow())
     )
-    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
+    return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def merge_context(
@@ -88,7 +92,11 @@ async def merge_context(
 
 
 async def stale_ids(
-    db: AsyncSession, *, scope: Scope, inactive_before: datetime, started_before: datetime,
+    db: AsyncSession,
+    *,
+    scope: Scope,
+    inactive_before: datetime,
+    started_before: datetime,
     limit: int = 500,
 ) -> list[str]:
     """Active sessions idle since ``inactive_before`` or started before ``started_before``."""

@@ -12,7 +12,7 @@ from voxa.storage.scope import Scope
 
 
 def _hour(db: AsyncSession) -> Any:
-    if db.bind.dialect.name == "sqlite":
+    if db.get_bind().dialect.name == "sqlite":
         return cast(func.strftime("%H", AgentSession.started_at), Integer)
     return cast(func.extract("hour", AgentSession.started_at), Integer)
 
@@ -39,9 +39,7 @@ async def business_stats(db: AsyncSession, *, scope: Scope) -> dict[str, Any]:
     hour = _hour(db)
     hours = {
         int(h): int(n)
-        for h, n in (
-            await db.execute(select(hour, func.count()).where(where).group_by(hour))
-        ).all()
+        for h, n in (await db.execute(select(hour, func.count()).where(where).group_by(hour))).all()
         if h is not None
     }
     busiest = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))[:3]

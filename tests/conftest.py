@@ -1,0 +1,120 @@
+"""Shared fixtures.
+
+Integration tests take the ``runtime`` fixture, parametrized over backends:
+``sqlite+memory`` always, ``postgres+redis`` when ``VOXA_TEST_POSTGRES_URL`` and
+``VOXA_TEST_REDIS_URL`` are set (the README's test command sets them). Each
+test gets a fresh PostgreSQL database cloned from a migrated template and its
+own Redis key prefix, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from voxa.api.app import create_app
+from voxa.kv import create_store
+from voxa.runtime import Runtime, open_runtime
+from voxa.settings import Settings, build_settings
+from voxa.storage.db import create_engine
+from voxa.storage.migrate import migrate
+
+PG_URL = os.environ.get("VOXA_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("VOXA_TEST_REDIS_URL")
+LIVEKIT_TEST = {
+    "livekit_url": "ws://127.0.0.1:1",
+    "livekit_api_key": "testkey",
+    "livekit_api_secret": "test-secret-that-is-long-enough-0123456789",
+}
+
+BACKENDS = [pytest.param("sqlite+memory", id="sqlite+memory")]
+if PG_URL and REDIS_URL:
+    BACKENDS.append(
+        pytest.param(
+            "postgres+redis", id="postgres+redis", marks=[pytest.mark.postgres, pytest.mark.redis]
+        )
+    )
+elif os.environ.get("CI"):
+    raise RuntimeError("CI must run with VOXA_TEST_POSTGRES_URL and VOXA_TEST_REDIS_URL set")
+
+_TEMPLATE = "voxa_template"
+
+
+async def _pg_admin(sql: str) -> None:
+    assert PG_URL
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str | None:
+    """Migrate a template database once; tests clone it (CREATE DATABASE … TEMPLATE)."""
+    if not PG_URL:
+        return None
+    import asyncio
+
+    async def build() -> None:
+        await _pg_admin(f"DROP DATABASE IF EXISTS {_TEMPLATE}")
+        await _pg_admin(f"CREATE DATABASE {_TEMPLATE}")
+        url = make_url(PG_URL).set(database=_TEMPLATE).render_as_string(hide_password=False)
+        engine = create_engine(url)
+        await migrate(engine)
+        await engine.dispose()
+
+    asyncio.run(build())
+    return _TEMPLATE
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"env": "test", "data_dir": tmp_path / "data", **LIVEKIT_TEST}
+    values.update(overrides)
+    return build_settings(**values)
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None
+) -> AsyncIterator[dict[str, str | None]]:
+    """Database URL and Redis URL for one test on one backend pair."""
+    if request.param == "sqlite+memory":
+        yield {"database_url": None, "redis_url": None, "name": "sqlite+memory"}
+        return
+    db_name = f"voxa_t_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f"CREATE DATABASE {db_name} TEMPLATE {pg_template}")
+    url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
+    try:
+        yield {"database_url": url, "redis_url": REDIS_URL, "name": "postgres+redis"}
+    finally:
+        await _pg_admin(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def runtime(backend: dict[str, str | None], tmp_path: Path) -> AsyncIterator[Runtime]:
+    settings = make_settings(
+        tmp_path, database_url=backend["database_url"], redis_url=backend["redis_url"]
+    )
+    store = create_store(settings.redis_url, prefix=f"t{uuid.uuid4().hex[:8]}:")
+    rt = await open_runtime(settings, run_migrations=backend["database_url"] is None, store=store)
+    try:
+        yield rt
+    finally:
+        await rt.aclose()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime.settings, runtime=runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://voxa.test") as c:
+        yield c

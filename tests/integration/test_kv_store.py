@@ -1,0 +1,94 @@
+"""One suite, both TTL store backends (memory always, Redis when configured)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import REDIS_URL
+from voxa.kv.base import TTLStore
+from voxa.kv.memory import MemoryStore
+
+STORES = [pytest.param("memory", id="memory")]
+if REDIS_URL:
+    STORES.append(pytest.param("redis", id="redis", marks=pytest.mark.redis))
+
+
+@pytest.fixture(params=STORES)
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[TTLStore]:
+    if request.param == "memory":
+        s: TTLStore = MemoryStore()
+    else:
+        from voxa.kv.redis import RedisStore
+
+        assert REDIS_URL
+        s = RedisStore(REDIS_URL, prefix=f"kvtest-{uuid.uuid4().hex[:8]}:")
+    yield s
+    await s.aclose()
+
+
+async def test_set_get_delete(store: TTLStore) -> None:
+    assert await store.get("a") is None
+    await store.set("a", "1")
+    assert await store.get("a") == "1"
+    assert await store.ttl("a") is None
+    await store.set("a", "2")
+    assert await store.get("a") == "2"
+    assert await store.delete("a", "missing") == 1
+    assert await store.get("a") is None
+    assert await store.delete() == 0
+
+
+async def test_ttl_expiry(store: TTLStore) -> None:
+    await store.set("t", "v", ttl=0.3)
+    left = await store.ttl("t")
+    assert left is not None and 0 < left <= 0.3
+    assert await store.exists("t") == 1
+    await asyncio.sleep(0.45)
+    assert await store.get("t") is None
+    assert await store.exists("t") == 0
+    assert await store.ttl("t") is None
+
+
+async def test_set_replaces_ttl(store: TTLStore) -> None:
+    await store.set("k", "v", ttl=0.2)
+    await store.set("k", "w")
+    await asyncio.sleep(0.3)
+    assert await store.get("k") == "w"
+
+
+async def test_rejects_non_positive_ttl(store: TTLStore) -> None:
+    with pytest.raises(ValueError):
+        await store.set("k", "v", ttl=0)
+    assert await store.get("k") is None
+
+
+async def test_set_if_absent_is_a_lock(store: TTLStore) -> None:
+    results = await asyncio.gather(
+        *(store.set_if_absent("lock", f"o{i}", ttl=5) for i in range(20))
+    )
+    assert sum(results) == 1
+    holder = await store.get("lock")
+    assert holder is not None
+    assert not await store.delete_if_equals("lock", "someone-else")
+    assert await store.get("lock") == holder
+    assert await store.delete_if_equals("lock", holder)
+    assert await store.set_if_absent("lock", "next", ttl=0.2)
+    await asyncio.sleep(0.3)
+    assert await store.set_if_absent("lock", "after-expiry", ttl=5)
+
+
+async def test_exists_counts_and_ping(store: TTLStore) -> None:
+    await store.set("x", "1")
+    await store.set("y", "1", ttl=10)
+    assert await store.exists("x", "y", "z") == 2
+    await store.ping()
+
+
+async def test_unicode_and_large_values(store: TTLStore) -> None:
+    value = "héllo ✓ " * 10_000
+    await store.set("u", value, ttl=10)
+    assert await store.get("u") == value
