@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.api.app import create_app
 from voxa.kv import create_store
 from voxa.runtime import Runtime, open_runtime
@@ -113,8 +114,14 @@ async def runtime(backend: dict[str, str | None], tmp_path: Path) -> AsyncIterat
 
 
 @pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(runtime.settings, runtime=runtime)
+def model() -> ScriptedLLM:
+    """The LLM the ``client`` fixture's app uses; override in a test module to script it."""
+    return ScriptedLLM()
+
+
+@pytest.fixture
+async def client(runtime: Runtime, model: ScriptedLLM) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime.settings, runtime=runtime, model=model)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://voxa.test") as c:
         yield c

@@ -53,9 +53,12 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        proc.wait(timeout=30)
         log.close()
     assert (tmp_path / "data" / "voxa.db").exists()
+    # the model server child went down with serve: nothing is left in its process group
+    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", leftovers.stdout
 
 
 def test_readme_flow_on_a_real_server(server: str) -> None:
@@ -93,3 +96,33 @@ def test_readme_flow_on_a_real_server(server: str) -> None:
         ).json()
         assert {s["session_id"] for s in listed["sessions"]} == {a["session_id"], b["session_id"]}
         assert c.get("/metrics").status_code == 200
+
+
+def test_real_conversation_with_the_local_model(server: str, tmp_path: Path) -> None:
+    """No API key, no network: SmolLM2 through llama-cpp-python's server."""
+    with httpx.Client(base_url=server, timeout=120) as c:
+        owner = c.post("/v1/businesses", json={"name": "Corner Cafe", "slug": "corner-cafe",
+                                               "owner": {"email": "o@cafe.example.com",
+                                                         "name": "Olu",
+                                                         "password": "password123"}}).json()
+        s = c.post("/v1/sessions", json={"role": "customer", "business": "corner-cafe",
+                                         "customer": {"name": "Mia"}}).json()
+        h = {"Authorization": f"Bearer {s['session_token']}"}
+        r = c.post(f"/v1/sessions/{s['session_id']}/messages",
+                   json={"text": "Hello! What kind of place is this?"}, headers=h)
+        assert r.status_code == 200, r.text
+        reply = r.json()["reply"]
+        assert reply["content"].strip()
+        assert reply["model_used"] == "smollm2-135m-instruct"
+        assert reply["latency_ms"] > 0 and reply["tokens_used"] > 0
+        history = c.get(f"/v1/sessions/{s['session_id']}/messages", headers=h).json()
+        assert [m["content"] for m in history["messages"]] == [
+            "Hello! What kind of place is this?", reply["content"]]
+        # streaming works against the real model too
+        with c.stream("POST", f"/v1/sessions/{s['session_id']}/messages/stream",
+                      json={"text": "Thanks, bye!"}, headers=h) as st:
+            lines = [line for line in st.iter_lines() if line.startswith("event: ")]
+        assert lines[0] == "event: message" and lines[-1] == "event: done"
+        stats = c.get("/v1/businesses/corner-cafe/stats",
+                      headers={"Authorization": f"Bearer {owner['token']}"}).json()
+        assert stats["total_messages"] == 4

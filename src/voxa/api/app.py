@@ -3,50 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from livekit.agents import llm
 
+from voxa.agent.models import openai_compatible, parse_provider
+from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from voxa.api.routes import accounts, businesses, health, sessions, voices
+from voxa.api.routes import accounts, businesses, health, me, messages, sessions, voices
 from voxa.jobs.scheduler import CleanupScheduler
+from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings
 
+log = get_logger(__name__)
+
+
+async def start_model(settings: Settings, stack: AsyncExitStack) -> llm.LLM[Any]:
+    """The configured LLM; for ``local``, the shared model server child process."""
+    spec = parse_provider(settings)
+    base_url = spec.base_url
+    if spec.kind == "local":
+        from voxa.agent.local_server import LocalModelServer
+
+        server = LocalModelServer(log_dir=settings.data_dir / "logs")
+        await server.start()
+        stack.push_async_callback(server.stop)
+        base_url = server.base_url
+    model = openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key)
+    stack.push_async_callback(model.aclose)
+    log.info("llm_ready", provider=spec.kind, model=spec.model)
+    return model
+
 
 def create_app(
-    settings: Settings, *, runtime: Runtime | None = None, run_scheduler: bool = False
+    settings: Settings, *, runtime: Runtime | None = None, model: llm.LLM[Any] | None = None,
+    run_scheduler: bool = False,
 ) -> FastAPI:
-    """Build the app. With ``runtime`` the caller owns it (tests); otherwise the
-    lifespan opens one from ``settings`` (migrating) and closes it on shutdown."""
+    """Build the app.
+
+    With ``runtime`` (and ``model``) the caller owns them and the app is usable
+    at once (tests, benchmarks); otherwise the lifespan opens the runtime from
+    ``settings`` (migrating), starts the configured model and closes both.
+    """
     metrics = runtime.metrics if runtime is not None else Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = runtime
-        if rt is None:
-            rt = await open_runtime(settings)
-            rt.metrics = metrics
-        app.state.runtime = rt
-        scheduler = None
-        if run_scheduler:
-            scheduler = CleanupScheduler(rt, interval=settings.cleanup_interval_seconds)
-            scheduler.start()
-        try:
+        async with AsyncExitStack() as stack:
+            rt = runtime
+            if rt is None:
+                rt = await open_runtime(settings)
+                rt.metrics = metrics
+                stack.push_async_callback(rt.aclose)
+            app.state.runtime = rt
+            if getattr(app.state, "turns", None) is None:
+                app.state.turns = TextTurns(rt, model or await start_model(settings, stack))
+            stack.push_async_callback(app.state.turns.aclose)
+            if run_scheduler:
+                scheduler = CleanupScheduler(rt, interval=settings.cleanup_interval_seconds)
+                scheduler.start()
+                stack.push_async_callback(scheduler.stop)
             yield
-        finally:
-            if scheduler is not None:
-                await scheduler.stop()
-            if runtime is None:
-                await rt.aclose()
 
     app = FastAPI(title="voxa", version="0.1.0", lifespan=lifespan)
+    app.state.turns = None
     if runtime is not None:
         app.state.runtime = runtime
+        if model is not None:
+            app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    for module in (accounts, sessions, businesses, voices, health):
+    for module in (accounts, sessions, messages, businesses, me, voices, health):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)

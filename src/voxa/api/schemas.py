@@ -129,6 +129,58 @@ class MessageList(BaseModel):
     messages: list[MessageOut]
 
 
+class MessageIn(Strict):
+    # The configured VOXA_MAX_TEXT_CHARS applies on top of this hard ceiling.
+    text: str = Field(min_length=1, max_length=32_000)
+    client_message_id: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
+
+
+class TurnOut(BaseModel):
+    message: MessageOut
+    reply: MessageOut
+    replayed: bool = False
+
+
+class MemoryOut(BaseModel):
+    id: str
+    category: str
+    key: str
+    value: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemoryList(BaseModel):
+    scope: str
+    memories: list[MemoryOut]
+
+
+class DeletedOut(BaseModel):
+    deleted: int
+
+
+class TicketOut(BaseModel):
+    id: str
+    session_id: str | None
+    user_id: str
+    subject: str
+    body: str
+    priority: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketList(BaseModel):
+    tickets: list[TicketOut]
+
+
+class TicketPatch(Strict):
+    status: Literal["open", "pending", "closed"]
+
+
 class ConfigPatch(SessionConfigPatch):
     pass
 

@@ -57,12 +57,15 @@ def grant_out(rt: Runtime, grant: SessionGrant) -> SessionGrantOut:
 
 
 async def session_out(
-    rt: Runtime, row: AgentSession, config: dict[str, object] | None = None
+    rt: Runtime, row: AgentSession, config: dict[str, object] | None = None,
+    *, slug: str | None = None,
 ) -> SessionOut:
+    if slug is None and row.business_id is not None:
+        slug = await service.business_slug(rt, row)
     return SessionOut(
         session_id=row.session_id,
         role=row.role,
-        business=await service.business_slug(rt, row),
+        business=slug,
         user_id=row.user_id,
         channel=row.channel,
         room_name=row.room_name,

@@ -1,0 +1,83 @@
+"""The one agent definition for both channels (DESIGN §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import Agent, llm
+
+from voxa.agent import memory
+from voxa.agent.prompts import greeting_for, instructions_for
+from voxa.agent.tools import build_tools
+from voxa.context import SessionContext
+from voxa.runtime import Runtime
+from voxa.storage.models import AgentSession
+from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.scope import Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """Who the assistant is for one session: role texts resolved for this user."""
+
+    ctx: SessionContext
+    business_name: str | None
+    instructions: str
+    greeting: str
+
+
+class VoxaAssistant(Agent):
+    """Role-aware assistant; tools are bound to its session. Voice sessions get
+    STT/TTS/VAD through ``**kwargs``; the text channel uses it without them."""
+
+    def __init__(self, persona: Persona, tools: list[llm.FunctionTool[..., Any]], *,
+                 chat_ctx: llm.ChatContext | None = None, greet: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__(instructions=persona.instructions, tools=list(tools),
+                         chat_ctx=chat_ctx, **kwargs)
+        self.persona = persona
+        self.greet_on_enter = greet
+
+    async def on_enter(self) -> None:
+        # Only in a voice AgentSession: greet once, never again on resume.
+        if self.greet_on_enter:
+            self.session.say(self.persona.greeting, add_to_chat_ctx=True)
+
+
+async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
+    async with rt.db() as db:
+        agent = await businesses_repo.get_agent(db, row.agent_id, business_id=row.business_id)
+        business = (await businesses_repo.get_by_id(db, row.business_id)
+                    if row.business_id else None)
+    name = str((row.context_data or {}).get("display_name") or "there")
+    business_name = business.name if business else None
+    ctx = SessionContext(session_id=row.session_id, role=row.role, business_id=row.business_id,
+                         business_slug=business.slug if business else None, user_id=row.user_id,
+                         user_name=name)
+    return Persona(
+        ctx=ctx, business_name=business_name,
+        instructions=instructions_for(row.role, name=name, business=business_name,
+                                      overrides=agent.instructions if agent else None),
+        greeting=greeting_for(row.role, name=name, business=business_name,
+                              overrides=agent.greeting if agent else None),
+    )
+
+
+async def memory_brief(rt: Runtime, ctx: SessionContext, *, limit: int = 8) -> str | None:
+    """A few of the user's own memories, for the system prompt."""
+    async with rt.db() as db:
+        rows = await memory.list_memories(
+            db, ns=memory.Namespace(ctx.business_id or "general", ctx.user_id), limit=limit)
+    if not rows:
+        return None
+    return "Known about the user: " + "; ".join(f"{m.key} = {m.value}" for m in rows)
+
+
+async def build_assistant(rt: Runtime, row: AgentSession, **kwargs: Any) -> VoxaAssistant:
+    persona = await load_persona(rt, row)
+    return VoxaAssistant(persona, build_tools(rt, persona.ctx), **kwargs)
+
+
+def session_scope_of(row: AgentSession) -> Scope:
+    return Scope.user(row.user_id, row.business_id)

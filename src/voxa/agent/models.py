@@ -1,0 +1,45 @@
+"""LLM providers are configuration (DESIGN §6): ``VOXA_LLM=local`` (default)
+or ``openai:<model>`` with ``VOXA_LLM_BASE_URL`` / ``VOXA_LLM_API_KEY`` for
+OpenAI or any OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import llm
+
+from voxa.settings import Settings
+
+LOCAL_MODEL_ALIAS = "smollm2-135m-instruct"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    kind: str  # "local" | "openai"
+    model: str
+    base_url: str | None
+    api_key: str | None
+
+
+def parse_provider(settings: Settings) -> ProviderSpec:
+    value = settings.llm.strip()
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    if value == "local":
+        return ProviderSpec("local", LOCAL_MODEL_ALIAS, None, None)
+    kind, _, model = value.partition(":")
+    if kind == "openai" and model:
+        return ProviderSpec("openai", model, settings.llm_base_url, key)
+    raise ValueError(f"VOXA_LLM must be 'local' or 'openai:<model>', not {value!r}")
+
+
+def openai_compatible(*, model: str, base_url: str | None, api_key: str | None,
+                      max_tokens: int = 256) -> llm.LLM[Any]:
+    from livekit.plugins import openai
+
+    kwargs: dict[str, object] = {"model": model, "max_completion_tokens": max_tokens}
+    if base_url:
+        kwargs["base_url"] = base_url
+    # A local server needs no key but the client insists on one.
+    kwargs["api_key"] = api_key or "not-needed"
+    return openai.LLM(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""Default instructions and greetings per role. A business's agent config may
+override either per role (``agents.instructions[role]``, ``agents.greeting[role]``);
+``{name}`` and ``{business}`` are filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_INSTRUCTIONS = {
+    "customer": (
+        "You are the friendly customer-care assistant of {business}. You are talking with "
+        "{name}, a customer. Answer questions about {business} briefly and concretely; when you "
+        "do not know something, say so and offer to open a support ticket with create_ticket. "
+        "Use ticket_status when the customer asks about their tickets. Use remember to keep "
+        "durable facts and preferences the customer tells you, and recall to look them up. "
+        "Never ask for passwords or payment details. Keep replies short: two or three "
+        "sentences, plain text, easy to say aloud."
+    ),
+    "owner": (
+        "You are the operations assistant of {business}, talking with {name}, an owner. Help "
+        "them run the business: summarise activity with business_stats, review and triage "
+        "support tickets with list_tickets and update_ticket, and remember their preferences "
+        "with remember and recall. Be direct and precise; quote numbers from the tools rather "
+        "than guessing. Keep replies short and in plain text."
+    ),
+    "general": (
+        "You are a helpful general assistant talking with {name}. Answer clearly and briefly in "
+        "plain text. Use remember to keep facts and preferences {name} shares, and recall to "
+        "look them up before answering questions about them."
+    ),
+}
+
+DEFAULT_GREETINGS = {
+    "customer": "Hi {name}, welcome to {business}! How can I help you today?",
+    "owner": "Hello {name}. Your {business} assistant is ready. What would you like to look at?",
+    "general": "Hi {name}! What can I do for you today?",
+}
+
+
+class _Fill(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _pick(overrides: Mapping[str, Any] | None, defaults: Mapping[str, str], role: str) -> str:
+    custom = (overrides or {}).get(role)
+    return str(custom) if isinstance(custom, str) and custom.strip() else defaults[role]
+
+
+def instructions_for(role: str, *, name: str, business: str | None,
+                     overrides: Mapping[str, Any] | None = None) -> str:
+    text = _pick(overrides, DEFAULT_INSTRUCTIONS, role)
+    return text.format_map(_Fill(name=name, business=business or "voxa"))
+
+
+def greeting_for(role: str, *, name: str, business: str | None,
+                 overrides: Mapping[str, Any] | None = None) -> str:
+    text = _pick(overrides, DEFAULT_GREETINGS, role)
+    return text.format_map(_Fill(name=name, business=business or "voxa"))

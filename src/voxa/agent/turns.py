@@ -1,0 +1,300 @@
+"""Text turns (DESIGN §6): one turn through the session's assistant — same
+instructions and tools as voice — with the reply persisted before it is
+acknowledged.
+
+Turns of one session are serialized (a waiting line with a bound); a
+``client_message_id`` makes a retry return the stored result instead of
+running twice. The LLM is shared by all sessions; no database connection is
+held while the model thinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import APIConnectOptions, APIError, llm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
+from voxa.agent.context_window import (
+    ExtractiveSummarizer,
+    Summarizer,
+    Window,
+    load_window,
+    maybe_summarize,
+)
+from voxa.agent.extract import extract_memories
+from voxa.agent.memory import Namespace, remember
+from voxa.context import session_scope
+from voxa.errors import Busy, Gone, UpstreamError
+from voxa.logs import get_logger
+from voxa.runtime import Runtime
+from voxa.sessions.lifecycle import expire_if_overdue
+from voxa.storage.models import AgentMessage, AgentSession
+from voxa.storage.repos import messages as messages_repo
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
+
+log = get_logger(__name__)
+
+MAX_TOOL_ROUNDS = 4
+OnDelta = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    message: AgentMessage
+    reply: AgentMessage
+    replayed: bool = False
+
+
+@dataclass
+class _Gate:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+@dataclass
+class _Generated:
+    text: str
+    tool_messages: list[AgentMessage]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class TextTurns:
+    """Runs text turns for every session of this process."""
+
+    def __init__(self, rt: Runtime, model: llm.LLM[Any], *,
+                 summarizer: Summarizer | None = None) -> None:
+        self.rt = rt
+        self.llm = model
+        self.summarizer = summarizer or ExtractiveSummarizer()
+        self._gates: dict[str, _Gate] = {}
+        self._background: set[asyncio.Task[TurnResult]] = set()
+        self._conn = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=60)
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.model
+
+    # -- serialization ------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _turn_slot(self, session_id: str) -> AsyncIterator[None]:
+        s = self.rt.settings
+        gate = self._gates.setdefault(session_id, _Gate())
+        if gate.users > s.turn_queue_limit:
+            raise Busy("too many messages waiting on this session; retry shortly",
+                       code="session_busy")
+        gate.users += 1
+        try:
+            try:
+                await asyncio.wait_for(gate.lock.acquire(), s.turn_wait_seconds)
+            except TimeoutError as exc:
+                raise Busy("the previous message is still being answered; retry shortly",
+                           code="session_busy") from exc
+            try:
+                yield
+            finally:
+                gate.lock.release()
+        finally:
+            gate.users -= 1
+            if gate.users == 0:
+                self._gates.pop(session_id, None)
+
+    # -- public entry points ------------------------------------------------
+    async def send(self, row: AgentSession, text: str, client_message_id: str | None = None,
+                   on_delta: OnDelta | None = None,
+                   on_accepted: Callable[[AgentMessage], Awaitable[None]] | None = None,
+                   ) -> TurnResult:
+        async with self._turn_slot(row.session_id):
+            return await self._turn(row, text, client_message_id, on_delta, on_accepted)
+
+    def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
+                           on_delta: OnDelta, on_accepted: Callable[[AgentMessage],
+                                                                    Awaitable[None]],
+                           ) -> asyncio.Task[TurnResult]:
+        """A turn that finishes (and persists) even if the streaming client leaves."""
+        task = asyncio.create_task(self.send(row, text, client_message_id, on_delta,
+                                             on_accepted), name=f"turn-{row.session_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def aclose(self) -> None:
+        for task in list(self._background):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, 30)
+
+    # -- one turn -----------------------------------------------------------
+    async def _accept(self, row: AgentSession, text: str, cmid: str | None
+                      ) -> tuple[AgentMessage, AgentMessage | None]:
+        """Persist the user message (or find the one a retry refers to)."""
+        scope = Scope.user(row.user_id, row.business_id)
+        async with self.rt.db() as db:
+            if cmid:
+                existing = await messages_repo.by_client_id(db, row.session_id, cmid, scope=scope)
+                if existing is not None:
+                    reply = (await db.execute(select(AgentMessage).where(
+                        AgentMessage.session_id == row.session_id,
+                        AgentMessage.reply_to_id == existing.id,
+                        AgentMessage.role == "assistant"))).scalar_one_or_none()
+                    return existing, reply
+            message = AgentMessage(session_id=row.session_id, role="user", content=text,
+                                   client_message_id=cmid)
+            db.add(message)
+            if not await sessions_repo.touch(db, row.session_id, scope=scope, messages=1):
+                await db.rollback()
+                raise Gone("the session has ended; start a new one", code="session_ended")
+            try:
+                await db.commit()
+            except IntegrityError:  # the same retry raced in through another replica
+                await db.rollback()
+                return await self._accept(row, text, cmid)
+            return message, None
+
+    async def _learn(self, row: AgentSession, text: str) -> None:
+        facts = extract_memories(text)
+        if not facts:
+            return
+        ns = Namespace(row.business_id or "general", row.user_id)
+        async with self.rt.db() as db:
+            for f in facts:
+                await remember(db, ns=ns, category=f.category, key=f.key, value=f.value)
+            await db.commit()
+        log.info("memories_extracted", count=len(facts))
+
+    async def _turn(self, row: AgentSession, text: str, cmid: str | None,
+                    on_delta: OnDelta | None,
+                    on_accepted: Callable[[AgentMessage], Awaitable[None]] | None,
+                    ) -> TurnResult:
+        started = time.perf_counter()
+        row = await expire_if_overdue(self.rt, row)
+        if row.status != sessions_repo.ACTIVE:
+            raise Gone("the session has ended; start a new one", code="session_ended")
+        message, reply = await self._accept(row, text, cmid)
+        if reply is not None:
+            return TurnResult(message, reply, replayed=True)
+        if on_accepted is not None:
+            await on_accepted(message)
+        await self._learn(row, message.content)
+
+        assistant = await build_assistant(self.rt, row)
+        with session_scope(assistant.persona.ctx):
+            async with self.rt.db() as db:
+                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+                window = await load_window(db, fresh or row)
+            chat_ctx = await self._chat_context(assistant, window)
+            generated = await self._generate(assistant, chat_ctx, row, on_delta)
+            latency_ms = int((time.perf_counter() - started) * 1000)
+            reply = await self._persist_reply(row, message, generated, latency_ms)
+            self._after_turn(row, generated, latency_ms)
+        return TurnResult(message, reply)
+
+    async def _chat_context(self, assistant: VoxaAssistant, window: Window) -> llm.ChatContext:
+        system = [assistant.persona.instructions]
+        brief = await memory_brief(self.rt, assistant.persona.ctx)
+        if brief:
+            system.append(brief)
+        if window.summary:
+            system.append("Earlier in this conversation the user said: " + window.summary)
+        ctx = llm.ChatContext.empty()
+        ctx.add_message(role="system", content="\n\n".join(system))
+        for m in window.messages:
+            ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
+        return ctx
+
+    async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
+                        row: AgentSession, on_delta: OnDelta | None) -> _Generated:
+        tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
+        tool_ctx = llm.ToolContext(tools)
+        out = _Generated(text="", tool_messages=[])
+        for _round in range(MAX_TOOL_ROUNDS + 1):
+            parts: list[str] = []
+            calls: list[llm.FunctionToolCall] = []
+            usage_seen = False
+            try:
+                stream = self.llm.chat(chat_ctx=chat_ctx, tools=tools, conn_options=self._conn)
+                async with stream:
+                    async for chunk in stream:
+                        if chunk.usage is not None:
+                            usage_seen = True
+                            out.prompt_tokens += chunk.usage.prompt_tokens
+                            out.completion_tokens += chunk.usage.completion_tokens
+                        if chunk.delta is None:
+                            continue
+                        if chunk.delta.content:
+                            parts.append(chunk.delta.content)
+                            if on_delta is not None:
+                                await on_delta(chunk.delta.content)
+                        calls.extend(chunk.delta.tool_calls)
+            except APIError as exc:
+                log.warning("llm_failed", error=str(exc), retryable=exc.retryable)
+                raise UpstreamError(f"the model provider failed: {exc.message}",
+                                    retryable=exc.retryable, code="llm_unavailable") from exc
+            except Exception as exc:
+                log.exception("llm_failed")
+                raise UpstreamError("the model provider failed", retryable=False,
+                                    code="llm_failed") from exc
+            out.text += "".join(parts)
+            if not usage_seen:
+                # Some servers (llama.cpp) report no usage when streaming; they
+                # stream one token per chunk, so count those.
+                out.completion_tokens += len(parts)
+            if not calls:
+                break
+            for call in calls:
+                result = await llm.execute_function_call(call, tool_ctx)
+                chat_ctx.insert(result.fnc_call)
+                chat_ctx.insert(result.fnc_call_out)
+                out.tool_messages.append(AgentMessage(
+                    session_id=row.session_id, role="tool",
+                    content=json.dumps({"name": call.name, "arguments": call.arguments,
+                                        "output": result.fnc_call_out.output,
+                                        "is_error": result.fnc_call_out.is_error})[:8000]))
+                log.info("tool_called", tool=call.name, is_error=result.fnc_call_out.is_error)
+        out.text = out.text.strip() or "Sorry, I have no answer to that."
+        return out
+
+    async def _persist_reply(self, row: AgentSession, message: AgentMessage,
+                             generated: _Generated, latency_ms: int) -> AgentMessage:
+        reply = AgentMessage(
+            session_id=row.session_id, role="assistant", content=generated.text,
+            reply_to_id=message.id,
+            tokens_used=(generated.prompt_tokens + generated.completion_tokens) or None,
+            latency_ms=latency_ms, model_used=self.model_name,
+        )
+        scope = Scope.user(row.user_id, row.business_id)
+        async with self.rt.db() as db:
+            for tm in generated.tool_messages:
+                db.add(tm)
+            db.add(reply)
+            count = 1 + len(generated.tool_messages)
+            if not await sessions_repo.touch(db, row.session_id, scope=scope, messages=count):
+                await db.rollback()
+                raise Gone("the session ended while the assistant was replying",
+                           code="session_ended")
+            await db.commit()
+            fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+            if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
+                await db.commit()
+        return reply
+
+    def _after_turn(self, row: AgentSession, generated: _Generated, latency_ms: int) -> None:
+        m = self.rt.metrics
+        m.turn_latency.labels(channel="text", model=self.model_name).observe(latency_ms / 1000)
+        if generated.prompt_tokens:
+            m.tokens.labels(model=self.model_name, kind="prompt").inc(generated.prompt_tokens)
+        if generated.completion_tokens:
+            m.tokens.labels(model=self.model_name, kind="completion").inc(
+                generated.completion_tokens)
+        log.info("turn_completed", channel="text", latency_ms=latency_ms, model=self.model_name,
+                 tools=len(generated.tool_messages),
+                 tokens=generated.prompt_tokens + generated.completion_tokens)
