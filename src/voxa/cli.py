@@ -13,6 +13,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from voxa.logs import configure_logging, get_logger
 from voxa.settings import Settings, build_settings
 
@@ -44,21 +46,49 @@ def _run(coro_fn: Callable[[], Coroutine[Any, Any, int]]) -> int:
     return asyncio.run(coro_fn())
 
 
+def _embedded_livekit(settings: Settings, enabled: bool) -> tuple[Settings, Any]:
+    """Start a loopback livekit-server when none is configured and one is installed."""
+    from voxa.voice.livekit_server import LiveKitDevServer, find_binary
+
+    if not enabled or settings.livekit_configured:
+        return settings, None
+    binary = find_binary(Path(__file__).resolve().parents[2])
+    if binary is None:
+        log.info("voice_disabled", reason="no LIVEKIT_URL and no livekit-server binary found")
+        return settings, None
+    server = LiveKitDevServer(binary, work_dir=settings.data_dir / "livekit")
+    ep = server.start()
+    return settings.model_copy(update={
+        "livekit_url": ep.url, "livekit_api_key": ep.api_key,
+        "livekit_api_secret": SecretStr(ep.api_secret)}), server
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from voxa.api.app import create_app
+    from voxa.settings import settings_env
 
     settings = _settings(args, host=args.host, port=args.port)
-    app = create_app(settings, run_scheduler=True)
-    log.info(
-        "serve_starting",
-        url=f"http://{settings.host}:{settings.port}",
-        database=settings.effective_database_url.split("://")[0],
-        store="redis" if settings.redis_url else "memory",
-        livekit=settings.livekit_url or None,
-    )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    settings, livekit_server = _embedded_livekit(settings, not args.no_voice)
+    voice = settings.livekit_configured and not args.no_voice
+    if voice and not settings.redis_url and settings.store == "memory":
+        # Voice jobs run in child processes: share the store through the database.
+        settings = settings.model_copy(update={"store": "sql"})
+    os.environ.update(settings_env(settings))
+    try:
+        app = create_app(settings, run_scheduler=True, run_voice=voice)
+        log.info("serve_starting", url=f"http://{settings.host}:{settings.port}",
+                 database=settings.effective_database_url.split("://")[0],
+                 store="redis" if settings.redis_url else settings.store,
+                 livekit=settings.livekit_url or None, voice=voice)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                    access_log=False)
+    finally:
+        if livekit_server is not None:
+            livekit_server.stop()
     return 0
 
 
@@ -161,6 +191,63 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
+async def run_voice_worker(settings: Settings, *, pool: Any = None, num_idle_processes: int = 1,
+                           load_threshold: float = 0.85) -> None:
+    """Run a voice worker until cancelled or signalled; starts the shared local
+    model server first when ``VOXA_LLM=local`` and none is running."""
+    import contextlib
+    import os
+    import signal
+
+    from voxa.agent.models import LOCAL_LLM_URL_ENV, parse_provider
+    from voxa.voice.worker import build_worker
+
+    async with contextlib.AsyncExitStack() as stack:
+        if parse_provider(settings).kind == "local" and not os.environ.get(LOCAL_LLM_URL_ENV):
+            from voxa.agent.local_server import LocalModelServer
+
+            llm_server = LocalModelServer(log_dir=settings.data_dir / "logs")
+            await llm_server.start()
+            stack.push_async_callback(llm_server.stop)
+            # Job processes inherit the environment: this is how they find the model.
+            os.environ[LOCAL_LLM_URL_ENV] = llm_server.base_url
+        server = build_worker(settings, pool=pool, num_idle_processes=num_idle_processes,
+                              load_threshold=load_threshold)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        run = asyncio.create_task(server.run(devmode=False))
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        await server.aclose()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A LiveKit voice worker: one job per session room."""
+    from voxa.voice.worker import PoolFilter
+
+    settings = _settings(args)
+    if not settings.livekit_configured:
+        log.error("livekit_not_configured",
+                  hint="set LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
+        return 2
+    import os
+
+    from voxa.settings import settings_env
+
+    os.environ.update(settings_env(settings))  # job processes read their settings from it
+    pool = PoolFilter(roles=frozenset(args.role or ()), businesses=frozenset(args.business or ()))
+    log.info("worker_starting", agent_name=settings.livekit_agent_name,
+             roles=sorted(pool.roles) or "any", businesses=sorted(pool.businesses) or "any")
+    asyncio.run(run_voice_worker(settings, pool=pool, num_idle_processes=args.idle_processes,
+                                 load_threshold=args.load_threshold))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--no-voice", action="store_true",
+                   help="do not start livekit-server / the voice worker")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply database migrations")
@@ -184,6 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("session_id")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("worker", help="run a LiveKit voice worker (agent jobs)")
+    _common(p)
+    p.add_argument("--role", action="append", choices=["owner", "customer", "general"],
+                   help="serve only this role (repeatable); default: all")
+    p.add_argument("--business", action="append", metavar="SLUG",
+                   help="serve only this business (repeatable); default: all")
+    p.add_argument("--idle-processes", type=int, default=1,
+                   help="prewarmed job processes kept ready (default 1)")
+    p.add_argument("--load-threshold", type=float, default=0.85,
+                   help="stop taking jobs above this CPU load (0-1, default 0.85)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("jobs", help="Celery worker + beat for the periodic jobs (distributed)")
     _common(p)

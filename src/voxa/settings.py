@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".voxa")
     database_url: str | None = None
     redis_url: str | None = None
+    # Without Redis: "memory" (in-process) or "sql" (on the database, shared by
+    # the processes of one machine; chosen automatically when voice runs embedded).
+    store: str = Field(default="memory", pattern="^(memory|sql)$")
     secret_key: SecretStr | None = None
     operator_token: SecretStr | None = None
     signup: SignupMode = SignupMode.open
@@ -122,6 +125,32 @@ class Settings(BaseSettings):
         if self.secret_key is None:
             raise RuntimeError("settings were built without a secret key; use build_settings()")
         return self.secret_key.get_secret_value()
+
+
+_ENV_EXPORT = {
+    "env": "VOXA_ENV", "data_dir": "VOXA_DATA_DIR", "redis_url": "VOXA_REDIS_URL",
+    "store": "VOXA_STORE", "llm": "VOXA_LLM", "llm_base_url": "VOXA_LLM_BASE_URL",
+    "resume_minutes": "VOXA_RESUME_MINUTES", "session_max_hours": "VOXA_SESSION_MAX_HOURS",
+    "inactive_hours": "VOXA_INACTIVE_HOURS", "agent_heartbeat_seconds":
+    "VOXA_AGENT_HEARTBEAT_SECONDS", "livekit_url": "LIVEKIT_URL",
+    "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
+    "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
+}
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment that rebuilds ``settings`` in a child process (voice job
+    processes are started by livekit-agents and read their settings from it)."""
+    env = {var: str(getattr(settings, name)) for name, var in _ENV_EXPORT.items()
+           if getattr(settings, name) is not None}
+    env["VOXA_DATA_DIR"] = str(settings.data_dir.resolve())
+    env["VOXA_DATABASE_URL"] = settings.effective_database_url
+    for name, var in (("secret_key", "VOXA_SECRET_KEY"), ("llm_api_key", "VOXA_LLM_API_KEY"),
+                      ("livekit_api_secret", "LIVEKIT_API_SECRET")):
+        secret = getattr(settings, name)
+        if secret is not None:
+            env[var] = secret.get_secret_value()
+    return env
 
 
 def _dev_secret(data_dir: Path) -> SecretStr:

@@ -5,22 +5,38 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import REDIS_URL
+from tests.conftest import PG_URL, REDIS_URL
 from voxa.kv.base import TTLStore
 from voxa.kv.memory import MemoryStore
+from voxa.kv.sql import SqlStore
+from voxa.storage.db import create_engine
+from voxa.storage.migrate import migrate
 
-STORES = [pytest.param("memory", id="memory")]
+STORES = [pytest.param("memory", id="memory"), pytest.param("sql-sqlite", id="sql-sqlite")]
 if REDIS_URL:
     STORES.append(pytest.param("redis", id="redis", marks=pytest.mark.redis))
+if PG_URL:
+    STORES.append(pytest.param("sql-postgres", id="sql-postgres", marks=pytest.mark.postgres))
 
 
 @pytest.fixture(params=STORES)
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[TTLStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path,
+                pg_template: str | None) -> AsyncIterator[TTLStore]:
     if request.param == "memory":
         s: TTLStore = MemoryStore()
+    elif request.param.startswith("sql"):
+        if request.param == "sql-sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'kv.db'}"
+        else:
+            assert PG_URL
+            url = PG_URL
+        engine = create_engine(url)
+        await migrate(engine)
+        s = SqlStore(engine, prefix=f"kvtest-{uuid.uuid4().hex[:8]}:")
     else:
         from voxa.kv.redis import RedisStore
 

@@ -228,9 +228,9 @@ async def test_end_removes_all_keys_and_late_writes_do_not_revive(
     async with runtime.db() as db:
         row = await sessions_repo.get(db, sid, scope=Scope.system())
         assert row is not None
-        await store_config(runtime.store, db, row, {"voice": "craig"}, max_hours=4)
         assert not await sessions_repo.touch(db, sid, scope=Scope.system(), messages=1)
         await db.commit()
+    await store_config(runtime.store, runtime.db, row, {"voice": "craig"}, max_hours=4)
     assert await runtime.store.exists(*all_session_keys(sid)) == 0
     got = (await client.get(f"/v1/sessions/{sid}", headers=bearer(s["session_token"]))).json()
     assert got["status"] == "ended" and got["message_count"] == 0

@@ -12,6 +12,8 @@ from livekit.agents import llm
 from voxa.settings import Settings
 
 LOCAL_MODEL_ALIAS = "smollm2-135m-instruct"
+# Where child processes (voice jobs) find the shared local model server.
+LOCAL_LLM_URL_ENV = "VOXA_LOCAL_LLM_URL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -9,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from livekit.agents import llm
 
-from voxa.agent.models import openai_compatible, parse_provider
+from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider
 from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
@@ -34,15 +37,33 @@ async def start_model(settings: Settings, stack: AsyncExitStack) -> llm.LLM[Any]
         await server.start()
         stack.push_async_callback(server.stop)
         base_url = server.base_url
+        # Voice job processes (children) reach the same shared model server.
+        os.environ[LOCAL_LLM_URL_ENV] = base_url
     model = openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key)
     stack.push_async_callback(model.aclose)
     log.info("llm_ready", provider=spec.kind, model=spec.model)
     return model
 
 
+async def start_voice_worker(settings: Settings, stack: AsyncExitStack) -> None:
+    """The embedded voice worker, in this process's event loop."""
+    from voxa.voice.worker import build_worker
+
+    server = build_worker(settings)
+    task = asyncio.create_task(server.run(devmode=False), name="voxa-voice-worker")
+
+    async def stop() -> None:
+        await server.aclose()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 30)
+
+    stack.push_async_callback(stop)
+    log.info("voice_worker_started", agent_name=settings.livekit_agent_name)
+
+
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, model: llm.LLM[Any] | None = None,
-    run_scheduler: bool = False,
+    run_scheduler: bool = False, run_voice: bool = False,
 ) -> FastAPI:
     """Build the app.
 
@@ -64,6 +85,8 @@ def create_app(
             if getattr(app.state, "turns", None) is None:
                 app.state.turns = TextTurns(rt, model or await start_model(settings, stack))
             stack.push_async_callback(app.state.turns.aclose)
+            if run_voice and settings.livekit_configured:
+                await start_voice_worker(settings, stack)
             if run_scheduler:
                 scheduler = CleanupScheduler(rt, interval=settings.cleanup_interval_seconds)
                 scheduler.start()

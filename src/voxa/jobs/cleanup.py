@@ -88,16 +88,22 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
 async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
     """Voice sessions whose agent said it was running but stopped heartbeating."""
     async with rt.db() as db:
-        rows = await sessions_repo.active_voice_sessions(db, scope=Scope.system())
-        for row in rows:
-            if (row.context_data or {}).get("agent_status") != "running":
+        running = [row.session_id
+                   for row in await sessions_repo.active_voice_sessions(db, scope=Scope.system())
+                   if (row.context_data or {}).get("agent_status") == "running"]
+    # The store is asked with no transaction open (the SQL store would wait on it).
+    dead = [sid for sid in running if not await rt.store.exists(agent_pid_key(sid))]
+    if not dead:
+        return
+    async with rt.db() as db:
+        for sid in dead:
+            row = await sessions_repo.get(db, sid, scope=Scope.system())
+            # Re-check under the write: a fresh job may have taken over meanwhile.
+            if row is None or (row.context_data or {}).get("agent_status") != "running":
                 continue
-            if await rt.store.exists(agent_pid_key(row.session_id)):
-                continue
-            await sessions_repo.merge_context(
-                db, row.session_id, {"agent_status": "stale"}, scope=Scope.system()
-            )
-            report.stale_agents.append(row.session_id)
+            await sessions_repo.merge_context(db, sid, {"agent_status": "stale"},
+                                              scope=Scope.system())
+            report.stale_agents.append(sid)
         await db.commit()
     for sid in report.stale_agents:
         log.warning("agent_stale", session_id=sid)

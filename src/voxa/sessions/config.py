@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from voxa.kv.base import TTLStore
 from voxa.kv.keys import config_key
@@ -53,28 +53,32 @@ def remaining_ttl(row: AgentSession, max_hours: float) -> float:
     return max(1.0, (expires - utcnow()).total_seconds())
 
 
+async def _is_active(db: async_sessionmaker[AsyncSession], session_id: str) -> bool:
+    async with db() as session:
+        fresh = await sessions_repo.get(session, session_id, scope=Scope.system())
+        return fresh is not None and fresh.status == sessions_repo.ACTIVE
+
+
 async def store_config(
-    store: TTLStore,
-    db: AsyncSession,
-    row: AgentSession,
-    config: dict[str, Any],
-    *,
-    max_hours: float,
+    store: TTLStore, db: async_sessionmaker[AsyncSession], row: AgentSession,
+    config: dict[str, Any], *, max_hours: float,
 ) -> None:
     """Cache ``config`` for an active session, never reviving an ended one.
 
     Write, then re-check the row: ``end`` marks the row before deleting keys, so
     whichever order the two interleave in, an ended session keeps no config.
+    Takes the session factory, not an open session: no store call may wait
+    while a database transaction is held (the SQL store would wait on it).
     """
     key = config_key(row.session_id)
     await store.set(key, json.dumps(config), ttl=remaining_ttl(row, max_hours))
-    fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
-    if fresh is None or fresh.status != sessions_repo.ACTIVE:
+    if not await _is_active(db, row.session_id):
         await store.delete(key)
 
 
 async def load_config(
-    store: TTLStore, db: AsyncSession, row: AgentSession, *, max_hours: float
+    store: TTLStore, db: async_sessionmaker[AsyncSession], row: AgentSession, *,
+    max_hours: float,
 ) -> dict[str, Any]:
     """The session's config from the store, rebuilt from the row when missing."""
     cached = await store.get(config_key(row.session_id))

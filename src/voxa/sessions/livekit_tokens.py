@@ -27,13 +27,13 @@ class LiveKitTokens:
         self, *, url: str, api_key: str, api_secret: str, agent_name: str, ttl: timedelta
     ) -> None:
         self.url = url
-        self._api_key = api_key
+        self.api_key = api_key
         self._api_secret = api_secret
         self.agent_name = agent_name
         self.ttl = ttl
 
     def __repr__(self) -> str:
-        return f"LiveKitTokens(url={self.url!r}, api_key={self._api_key!r}, secret=***)"
+        return f"LiveKitTokens(url={self.url!r}, api_key={self.api_key!r}, secret=***)"
 
     def mint(self, req: TokenRequest) -> str:
         """A token for ``req.room_name`` only: join, publish, subscribe and data;
@@ -65,7 +65,7 @@ class LiveKitTokens:
             ]
         )
         return (
-            api.AccessToken(self._api_key, self._api_secret)
+            api.AccessToken(self.api_key, self._api_secret)
             .with_identity(f"{req.role}-{req.user_id}")
             .with_name(req.display_name)
             .with_attributes(attributes)
@@ -75,5 +75,9 @@ class LiveKitTokens:
             .to_jwt()
         )
 
+    @property
+    def api_secret(self) -> str:
+        return self._api_secret
+
     def verify(self, token: str) -> api.access_token.Claims:
-        return api.TokenVerifier(self._api_key, self._api_secret).verify(token)
+        return api.TokenVerifier(self.api_key, self._api_secret).verify(token)

@@ -23,6 +23,7 @@ from voxa.identity import (
 from voxa.kv.keys import session_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions.agent_dispatch import ensure_agent
 from voxa.sessions.config import SessionConfigPatch, load_config, resolve_config, store_config
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.lifecycle import close_session, expire_if_overdue
@@ -238,9 +239,9 @@ async def start_session(
                 pass  # the same customer's concurrent first session created it
         db.add(row)
         await db.commit()
-        ttl = rt.settings.session_max_hours * 3600
-        await rt.store.set(session_key(session_id), _summary(row, slug), ttl=ttl)
-        await store_config(rt.store, db, row, row.config, max_hours=rt.settings.session_max_hours)
+    ttl = rt.settings.session_max_hours * 3600
+    await rt.store.set(session_key(session_id), _summary(row, slug), ttl=ttl)
+    await store_config(rt.store, rt.db, row, row.config, max_hours=rt.settings.session_max_hours)
     rt.metrics.sessions_started.labels(role=row.role, channel=row.channel).inc()
     log.info(
         "session_started",
@@ -279,6 +280,7 @@ async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
     slug = await business_slug(rt, fresh)
     log.info("session_resumed", session_id=row.session_id, role=row.role, business=slug)
     name = str((fresh.context_data or {}).get("display_name") or "Guest")
+    await ensure_agent(rt, fresh)
     return issue_grant(rt, fresh, slug, name)
 
 
@@ -293,8 +295,7 @@ async def end_session(rt: Runtime, row: AgentSession, *, by: str) -> AgentSessio
 
 
 async def session_config(rt: Runtime, row: AgentSession) -> dict[str, Any]:
-    async with rt.db() as db:
-        return await load_config(rt.store, db, row, max_hours=rt.settings.session_max_hours)
+    return await load_config(rt.store, rt.db, row, max_hours=rt.settings.session_max_hours)
 
 
 async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch) -> dict[str, Any]:
@@ -308,8 +309,8 @@ async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch
         if not await sessions_repo.set_config(db, row.session_id, config, scope=Scope.system()):
             raise Gone("the session has ended", code="session_ended")
         await db.commit()
-        row.config = config
-        await store_config(rt.store, db, row, config, max_hours=rt.settings.session_max_hours)
+    row.config = config
+    await store_config(rt.store, rt.db, row, config, max_hours=rt.settings.session_max_hours)
     log.info("session_config_stored", session_id=row.session_id, voice=config.get("voice"))
     return config
 

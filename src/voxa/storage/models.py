@@ -147,3 +147,13 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KVEntry(Base):
+    """Backs the SQL TTL store (``voxa.kv.sql``); not domain data."""
+
+    __tablename__ = "kv_entries"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float | None] = mapped_column(default=None)

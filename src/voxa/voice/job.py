@@ -1,0 +1,242 @@
+"""One voice job = one session's room (DESIGN §4).
+
+connect → wait for the participant → load the session by ``sessionId`` and
+refuse the job if the room, the participant's identity or attributes disagree
+with it → set the context → start the ``AgentSession`` with the session's own
+voice → greet once → persist every turn as it happens → heartbeat → on exit
+save and clean up.
+
+Runs inside a job process; everything it needs comes from the environment
+(settings) and from the store and database, never from the parent's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from livekit import rtc
+from livekit.agents import AgentSession, AutoSubscribe, JobContext, JobProcess, llm, room_io, stt
+
+from voxa.agent.assistant import build_assistant
+from voxa.agent.context_window import load_window
+from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider
+from voxa.context import session_scope
+from voxa.errors import InvalidInput
+from voxa.logs import configure_logging, get_logger
+from voxa.runtime import Runtime, open_runtime
+from voxa.sessions.config import load_config
+from voxa.sessions.rooms import parse_room_name
+from voxa.settings import build_settings
+from voxa.storage.models import AgentMessage
+from voxa.storage.models import AgentSession as SessionRow
+from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
+from voxa.voice.stt_whisper import WhisperSTT, load_whisper
+from voxa.voice.transcript import Heartbeat, TranscriptWriter
+from voxa.voice.tts_local import tts_for
+
+log = get_logger("voxa.voice.job")
+
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load the speech models once per job process, before any job arrives."""
+    import openai.types.audio  # noqa: F401 - heavy lazy imports, paid before any job
+    from livekit.plugins import openai as _lk_openai  # noqa: F401
+    from livekit.plugins import silero
+
+    started = time.perf_counter()
+    proc.userdata["vad"] = silero.VAD.load()
+    proc.userdata["whisper"] = load_whisper(threads=1)
+    proc.userdata["piper"] = {}
+    log.info("job_process_prewarmed", ms=int((time.perf_counter() - started) * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str
+
+
+async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant,
+                 job_metadata: str) -> SessionRow | Refusal:
+    """The stored session this job serves, or why the job must be refused.
+
+    The participant's attributes were signed by voxa, but the job trusts the
+    store: every claim is compared with the session row.
+    """
+    try:
+        parsed = parse_room_name(room_name)
+    except InvalidInput:
+        return Refusal("room name is not a voxa session room")
+    attrs = participant.attributes
+    if attrs.get("sessionId") != parsed.session_id:
+        return Refusal("participant sessionId does not match the room")
+    try:
+        meta_sid = json.loads(job_metadata or "{}").get("session_id")
+    except (ValueError, AttributeError):
+        meta_sid = None
+    if meta_sid not in (None, parsed.session_id):
+        return Refusal("dispatch metadata names another session")
+    async with rt.db() as db:
+        row = await sessions_repo.get(db, parsed.session_id, scope=Scope.system())
+        business = (await businesses_repo.get_by_id(db, row.business_id)
+                    if row is not None and row.business_id else None)
+    if row is None:
+        return Refusal("no such session")
+    if row.status != sessions_repo.ACTIVE:
+        return Refusal(f"session is {row.status}")
+    if row.room_name != room_name:
+        return Refusal("session belongs to another room")
+    if attrs.get("role") != row.role or parsed.role != row.role:
+        return Refusal("role does not match the stored session")
+    if attrs.get("businessId", "") != (business.slug if business else ""):
+        return Refusal("business does not match the stored session")
+    if participant.identity != f"{row.role}-{row.user_id}":
+        return Refusal("participant identity does not match the stored session")
+    return row
+
+
+def _llm_for_job(rt: Runtime) -> llm.LLM[Any]:
+    spec = parse_provider(rt.settings)
+    base_url = spec.base_url
+    if spec.kind == "local":
+        base_url = os.environ.get(LOCAL_LLM_URL_ENV)
+        if not base_url:
+            raise RuntimeError(
+                f"VOXA_LLM=local needs the shared model server ({LOCAL_LLM_URL_ENV})")
+    return openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key,
+                             max_tokens=120)
+
+
+async def _history(rt: Runtime, row: SessionRow) -> tuple[llm.ChatContext, bool]:
+    """The last messages (plus summary) as the agent's starting context, and
+    whether the assistant has already spoken in this session (no second greeting)."""
+    async with rt.db() as db:
+        window = await load_window(db, row)
+        spoke = (await db.execute(
+            AgentMessage.__table__.select().where(
+                AgentMessage.session_id == row.session_id, AgentMessage.role == "assistant"
+            ).limit(1))).first() is not None
+    ctx = llm.ChatContext.empty()
+    if window.summary:
+        ctx.add_message(role="system", content="Earlier the user said: " + window.summary)
+    for m in window.messages:
+        ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
+    return ctx, spoke
+
+
+async def _mark(rt: Runtime, session_id: str, **values: Any) -> None:
+    async with rt.db() as db:
+        await sessions_repo.merge_context(db, session_id, values, scope=Scope.system())
+        await db.commit()
+
+
+class _JobState:
+    """What the job must put right when it ends, in order, then close."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.writer: TranscriptWriter | None = None
+        self.heartbeat: Heartbeat | None = None
+        self.session_id: str | None = None
+
+    async def finish(self, reason: str) -> None:
+        try:
+            if self.writer is not None:
+                await self.writer.flush()
+            if self.heartbeat is not None:
+                await self.heartbeat.stop()
+            if self.session_id is not None:
+                await _mark(self.rt, self.session_id, agent_status="exited")
+                log.info("job_finished", reason=reason,
+                         persisted=self.writer.written if self.writer else 0)
+        finally:
+            await self.rt.aclose()
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    settings = build_settings()
+    configure_logging(settings)
+    state = _JobState(await open_runtime(settings, run_migrations=False))
+    ctx.add_shutdown_callback(state.finish)
+    await _serve(ctx, state)
+
+
+async def _serve(ctx: JobContext, state: _JobState) -> None:
+    rt = state.rt
+    joined_at = time.perf_counter()
+    await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+    participant = await ctx.wait_for_participant(
+        kind=rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD)
+    checked = await verify(rt, ctx.room.name, participant, ctx.job.metadata)
+    if isinstance(checked, Refusal):
+        log.warning("job_refused", room=ctx.room.name, reason=checked.reason,
+                    identity=participant.identity)
+        ctx.shutdown(reason=f"refused: {checked.reason}")
+        return
+    row = checked
+    assistant_llm = _llm_for_job(rt)
+    chat_ctx, already_spoke = await _history(rt, row)
+    config = await load_config(rt.store, rt.db, row, max_hours=rt.settings.session_max_hours)
+    voice = rt.voices.resolve(str(config.get("voice") or rt.voices.default.id))
+    userdata = ctx.proc.userdata
+    if "vad" not in userdata or "whisper" not in userdata:  # not prewarmed
+        prewarm(ctx.proc)
+    tts = tts_for(voice, speaking_rate=float(config.get("speaking_rate", 1.0)),
+                  piper_cache=userdata.setdefault("piper", {}))
+    vad = userdata["vad"]
+
+    heartbeat = Heartbeat(rt, row.session_id)
+    if not await heartbeat.claim():
+        log.warning("job_refused", room=ctx.room.name, reason="another agent serves this session")
+        ctx.shutdown(reason="refused: another agent serves this session")
+        return
+    state.heartbeat = heartbeat
+    assistant = await build_assistant(rt, row, chat_ctx=chat_ctx, greet=not already_spoke)
+    state.session_id = row.session_id
+    state.writer = writer = TranscriptWriter(
+        rt, session_id=row.session_id, user_id=row.user_id, business_id=row.business_id,
+        model=assistant_llm.model)
+    closed = asyncio.Event()
+
+    with session_scope(assistant.persona.ctx):
+        session: AgentSession[None] = AgentSession(
+            stt=stt.StreamAdapter(stt=WhisperSTT(userdata["whisper"], language="en"), vad=vad),
+            llm=assistant_llm, tts=tts, vad=vad,
+        )
+
+        @session.on("conversation_item_added")
+        def _on_item(ev: Any) -> None:
+            item = ev.item
+            if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
+                writer.add(item.role, item.text_content or "")
+
+        @session.on("close")
+        def _on_close(ev: Any) -> None:
+            closed.set()
+
+        await heartbeat.start()
+        await _mark(rt, row.session_id, agent_status="running", agent_pid=os.getpid(),
+                    agent_voice=voice.id)
+        await ctx.room.local_participant.set_attributes(
+            {"sessionId": row.session_id, "voice": voice.id, "engine": voice.engine})
+        await session.start(
+            agent=assistant, room=ctx.room, record=False,
+            room_options=room_io.RoomOptions(participant_identity=participant.identity,
+                                             close_on_disconnect=True, text_input=True),
+        )
+        rt.metrics.agent_join_delay.observe(time.perf_counter() - joined_at)
+        log.info("agent_joined", voice=voice.id, greet=not already_spoke,
+                 join_ms=int((time.perf_counter() - joined_at) * 1000))
+        ended = asyncio.create_task(writer.session_ended.wait())
+        done = asyncio.create_task(closed.wait())
+        await asyncio.wait({ended, done}, return_when=asyncio.FIRST_COMPLETED)
+        for t in (ended, done):
+            t.cancel()
+        ctx.shutdown(reason="session closed" if closed.is_set() else "session ended")

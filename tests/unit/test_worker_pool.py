@@ -1,0 +1,45 @@
+from pathlib import Path
+
+from voxa.sessions.ids import new_session_id
+from voxa.sessions.rooms import build_room_name
+from voxa.settings import Settings, build_settings, settings_env
+from voxa.voice.worker import PoolFilter
+
+
+def test_default_pool_takes_every_session_room() -> None:
+    sid = new_session_id()
+    pool = PoolFilter()
+    for role, biz in (("owner", "acme"), ("customer", "acme"), ("general", None)):
+        assert pool.accepts(build_room_name(role, biz, sid)) == (True, "")
+    assert pool.accepts("some-other-room")[0] is False
+
+
+def test_dedicated_pools_by_role_and_business() -> None:
+    sid = new_session_id()
+    owners = PoolFilter(roles=frozenset({"owner"}))
+    assert owners.accepts(build_room_name("owner", "acme", sid))[0]
+    assert not owners.accepts(build_room_name("customer", "acme", sid))[0]
+    acme = PoolFilter(businesses=frozenset({"acme", "general-store"}))
+    assert acme.accepts(build_room_name("customer", "general-store", sid))[0]
+    assert acme.accepts(build_room_name("owner", "acme", sid))[0]
+    assert not acme.accepts(build_room_name("customer", "bakery", sid))[0]
+    assert not acme.accepts(build_room_name("general", None, sid))[0]
+
+
+def test_settings_survive_the_trip_to_a_job_process(tmp_path: Path,
+                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    s = build_settings(data_dir=tmp_path, store="sql", livekit_url="ws://127.0.0.1:7880",
+                       livekit_api_key="k", livekit_api_secret="s" * 40, resume_minutes=7)
+    env = settings_env(s)
+    for k in list(__import__("os").environ):
+        if k.startswith(("VOXA_", "LIVEKIT_")):
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    child = build_settings()
+    assert isinstance(child, Settings)
+    assert child.effective_database_url == s.effective_database_url
+    assert child.signing_key() == s.signing_key()
+    assert (child.store, child.resume_minutes, child.livekit_url) == ("sql", 7, s.livekit_url)
+    assert child.livekit_api_secret is not None
+    assert child.livekit_api_secret.get_secret_value() == "s" * 40

@@ -1,0 +1,297 @@
+"""Voice end to end on a real livekit-server, a real worker and real rtc clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from livekit import api as lkapi
+from livekit import rtc
+from livekit.protocol.agent_dispatch import RoomAgentDispatch
+from livekit.protocol.room import RoomConfiguration
+
+from tests.voice.conftest import VoiceStack, median_pitch, speech
+from voxa.kv.keys import agent_pid_key
+from voxa.kv.sql import SqlStore
+from voxa.voice.client import VoiceClient
+
+pytestmark = [pytest.mark.slow, pytest.mark.voice]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def business(api: httpx.AsyncClient, name: str) -> tuple[str, str]:
+    slug = f"{name}-{uuid.uuid4().hex[:6]}"
+    r = await api.post("/v1/businesses", json={"name": name.title(), "slug": slug, "owner": {
+        "email": f"owner@{slug}.example.com", "name": "Olu", "password": "password123"}})
+    assert r.status_code == 201, r.text
+    return slug, r.json()["token"]
+
+
+async def start(api: httpx.AsyncClient, body: dict[str, Any],
+                token: str | None = None) -> dict[str, Any]:
+    r = await api.post("/v1/sessions", json={"channel": "voice", **body},
+                       headers=bearer(token) if token else {})
+    assert r.status_code == 201, r.text
+    assert r.json()["livekit"], "voxa serve should run LiveKit"
+    return dict(r.json())
+
+
+async def join(clients: list[VoiceClient], grant: dict[str, Any]) -> VoiceClient:
+    c = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"])
+    clients.append(c)
+    await c.connect()
+    assert await c.wait_for_agent(60), "no agent joined"
+    return c
+
+
+async def history(api: httpx.AsyncClient, grant: dict[str, Any],
+                  token: str | None = None) -> list[dict[str, Any]]:
+    r = await api.get(f"/v1/sessions/{grant['session_id']}/messages?limit=200",
+                      headers=bearer(token or grant["session_token"]))
+    assert r.status_code == 200, r.text
+    return list(r.json()["messages"])
+
+
+async def wait_history(api: httpx.AsyncClient, grant: dict[str, Any], predicate: Any,
+                       within: float = 60, token: str | None = None) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + within
+    while True:
+        msgs = await history(api, grant, token)
+        if predicate(msgs) or time.monotonic() > deadline:
+            return msgs
+        await asyncio.sleep(0.5)
+
+
+def agent_voice(c: VoiceClient) -> str | None:
+    for p in c.room.remote_participants.values():
+        if p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
+            return p.attributes.get("voice")
+    return None
+
+
+async def test_customer_voice_conversation(api: httpx.AsyncClient,
+                                           clients: list[VoiceClient]) -> None:
+    slug, _ = await business(api, "bakery")
+    grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Ann"}})
+    c = await join(clients, grant)
+    assert await c.wait_for(lambda: bool(c.agent_said()), 60), "no greeting"
+    assert "Ann" in c.agent_said()[0]
+
+    pcm, rate = speech("What are your opening hours?")
+    ended = await c.say(pcm, rate)
+    assert await c.wait_for(lambda: bool(c.agent_said(ended)), 90), "no reply transcript"
+    first_audio = c.agent_audio.voiced_after(ended)
+    assert first_audio is not None, "no reply audio"
+
+    msgs = await wait_history(api, grant, lambda m: len(m) >= 3)
+    roles = [m["role"] for m in msgs]
+    assert roles[:3] == ["assistant", "user", "assistant"], msgs
+    assert "opening hours" in msgs[1]["content"].lower()
+    assert msgs[2]["model_used"] == "smollm2-135m-instruct" and msgs[2]["content"].strip()
+    # Text inside the voice room goes through the same agent and persistence.
+    before = len(msgs)
+    await c.send_text("Do you sell bread?")
+    msgs = await wait_history(api, grant, lambda m: len(m) >= before + 2)
+    assert any(m["role"] == "user" and m["content"] == "Do you sell bread?" for m in msgs)
+    assert msgs[-1]["role"] == "assistant"
+
+
+WORDS = ["banana", "elephant", "guitar", "volcano", "pizza", "rocket"]
+
+
+async def test_concurrent_voice_sessions_stay_isolated(api: httpx.AsyncClient,
+                                                       clients: list[VoiceClient]) -> None:
+    (a, owner_a), (b, _) = await business(api, "alpha"), await business(api, "beta")
+    r = await api.post("/v1/users", json={"email": f"g{uuid.uuid4().hex[:6]}@example.com",
+                                          "name": "Gia", "password": "password123"})
+    general_token = r.json()["token"]
+    voices = ["craig", "olivia", "aria", "max", "joe", "craig"]
+    specs: list[tuple[dict[str, Any], str | None]] = [
+        ({"role": "customer", "business": a, "customer": {"name": "Ana"}}, None),
+        ({"role": "customer", "business": a, "customer": {"name": "Abe"}}, None),
+        ({"role": "customer", "business": b, "customer": {"name": "Bea"}}, None),
+        ({"role": "customer", "business": b, "customer": {"name": "Bob"}}, None),
+        ({"role": "owner", "business": a}, owner_a),
+        ({"role": "general"}, general_token),
+    ]
+    grants = await asyncio.gather(*(
+        start(api, {**body, "config": {"voice": voices[i]}}, token)
+        for i, (body, token) in enumerate(specs)))
+    cs = await asyncio.gather(*(join(clients, g) for g in grants))
+    await asyncio.gather(*(c.wait_for(lambda c=c: bool(c.agent_said()), 90) for c in cs))
+
+    async def talk(i: int) -> None:
+        pcm, rate = speech(f"Please tell me about the {WORDS[i]}.")
+        ended = await cs[i].say(pcm, rate)
+        await cs[i].wait_for(lambda: bool(cs[i].agent_said(ended)), 120)
+
+    await asyncio.gather(*(talk(i) for i in range(len(cs))))
+    for i, (g, c) in enumerate(zip(grants, cs, strict=True)):
+        token = specs[i][1]
+        msgs = await wait_history(api, g, lambda m: sum(x["role"] == "user" for x in m) >= 1,
+                                  token=token)
+        users = " ".join(m["content"].lower() for m in msgs if m["role"] == "user")
+        assert WORDS[i] in users, (i, users)
+        assert not [w for j, w in enumerate(WORDS) if j != i and w in users], (i, users)
+        # exactly one user and one agent in each room
+        remote = list(c.room.remote_participants.values())
+        assert len(remote) == 1 and remote[0].kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+        assert remote[0].attributes.get("sessionId") == g["session_id"]
+        assert agent_voice(c) == voices[i]
+
+
+async def test_same_user_two_voices_in_voice(api: httpx.AsyncClient,
+                                             clients: list[VoiceClient]) -> None:
+    r = await api.post("/v1/users", json={"email": f"d{uuid.uuid4().hex[:6]}@example.com",
+                                          "name": "Dana", "password": "password123"})
+    token = r.json()["token"]
+    craig, olivia = await asyncio.gather(
+        start(api, {"role": "general", "config": {"voice": "Craig"}}, token),
+        start(api, {"role": "general", "config": {"voice": "Olivia"}}, token))
+    c1, c2 = await asyncio.gather(join(clients, craig), join(clients, olivia))
+    assert await c1.wait_for(lambda: bool(c1.agent_said()), 60)
+    assert await c2.wait_for(lambda: bool(c2.agent_said()), 60)
+    await asyncio.sleep(4)  # let both greetings play out
+    assert (agent_voice(c1), agent_voice(c2)) == ("craig", "olivia")
+    # The audio itself: Craig is a low male voice, Olivia a higher female one.
+    p1, p2 = median_pitch(c1.agent_audio.samples()), median_pitch(c2.agent_audio.samples())
+    assert 60 < p1 < 170 and p2 > 170 and p2 > p1 * 1.3, (p1, p2)
+
+
+async def test_resume_same_room_history_no_second_greeting(
+        api: httpx.AsyncClient, clients: list[VoiceClient], store: SqlStore) -> None:
+    slug, _ = await business(api, "resume")
+    grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Rey"}})
+    c = await join(clients, grant)
+    assert await c.wait_for(lambda: bool(c.agent_said()), 60)
+    pcm, rate = speech("I would like a chocolate cake.")
+    ended = await c.say(pcm, rate)
+    assert await c.wait_for(lambda: bool(c.agent_said(ended)), 90)
+    before = await wait_history(api, grant, lambda m: len(m) >= 3)
+    await c.aclose()
+    clients.remove(c)
+    # the job ends with its participant; its heartbeat goes with it
+    deadline = time.monotonic() + 30
+    while await store.exists(agent_pid_key(grant["session_id"])) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+
+    r = await api.post(f"/v1/sessions/{grant['session_id']}/resume",
+                       headers=bearer(grant["session_token"]))
+    assert r.status_code == 200, r.text
+    resumed = r.json()
+    assert resumed["room_name"] == grant["room_name"]
+    c2 = await join(clients, resumed)
+    await asyncio.sleep(6)
+    assert c2.agent_said() == [], "the agent greeted again on resume"
+    pcm, rate = speech("How much does it cost?")
+    ended = await c2.say(pcm, rate)
+    assert await c2.wait_for(lambda: bool(c2.agent_said(ended)), 90)
+    after = await wait_history(api, grant, lambda m: len(m) >= len(before) + 2)
+    assert [m["id"] for m in after[:len(before)]] == [m["id"] for m in before]
+    greetings = [m for m in after if m["role"] == "assistant" and "Rey" in m["content"]
+                 and "welcome" in m["content"].lower()]
+    assert len(greetings) == 1
+
+
+async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
+                                                   clients: list[VoiceClient],
+                                                   store: SqlStore) -> None:
+    slug, _ = await business(api, "fault")
+    victim = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Vic"}})
+    other = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Oz"}})
+    cv, co = await asyncio.gather(join(clients, victim), join(clients, other))
+    for c in (cv, co):
+        assert await c.wait_for(lambda c=c: bool(c.agent_said()), 60)
+    pcm, rate = speech("Tell me about your pizza.")
+    ended = await cv.say(pcm, rate)
+    assert await cv.wait_for(lambda: bool(cv.agent_said(ended)), 90)
+    kept = await wait_history(api, victim, lambda m: len(m) >= 3)
+
+    pid = int(await store.get(agent_pid_key(victim["session_id"])) or 0)
+    other_pid = int(await store.get(agent_pid_key(other["session_id"])) or 0)
+    assert pid and other_pid and pid != other_pid and pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+
+    # The other session keeps talking.
+    pcm, rate = speech("Do you have coffee?")
+    ended = await co.say(pcm, rate)
+    assert await co.wait_for(lambda: bool(co.agent_said(ended)), 90)
+    # Nothing already said in the killed session is lost.
+    assert [m["id"] for m in (await history(api, victim))[:len(kept)]] == [m["id"] for m in kept]
+    # Cleanup notices the dead heartbeat and marks the session for the client.
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline:
+        status = (await api.get(f"/v1/sessions/{victim['session_id']}",
+                                headers=bearer(victim["session_token"]))).json()["agent_status"]
+        if status == "stale":
+            break
+        await asyncio.sleep(0.5)
+    assert status == "stale"
+    # The client resumes into a fresh job in the same room.
+    r = await api.post(f"/v1/sessions/{victim['session_id']}/resume",
+                       headers=bearer(victim["session_token"]))
+    assert r.status_code == 200
+    old_agent = cv.agent_identity
+    cv.agent_identity = None
+    assert await cv.wait_for(lambda: cv.agent_identity is not None, 60), "no fresh agent"
+    pcm, rate = speech("Are you still there?")
+    ended = await cv.say(pcm, rate)
+    assert await cv.wait_for(lambda: bool(cv.agent_said(ended)), 90)
+    assert old_agent is not None
+
+
+async def test_forged_or_foreign_tokens_are_refused(api: httpx.AsyncClient,
+                                                    clients: list[VoiceClient],
+                                                    voice_stack: VoiceStack) -> None:
+    slug, _ = await business(api, "forge")
+    real = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Ty"}})
+    url = real["livekit"]["url"]
+    # 1. A tampered token (attributes edited, signature kept) is rejected by LiveKit.
+    header, _payload, sig = real["livekit"]["token"].split(".")
+    claims = jwt.decode(real["livekit"]["token"], options={"verify_signature": False})
+    claims["attributes"]["role"] = "owner"
+    forged_payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    room = rtc.Room()
+    with pytest.raises(Exception):  # noqa: B017 - any connect failure is a refusal
+        await room.connect(url, f"{header}.{forged_payload}.{sig}")
+    await room.disconnect()
+
+    # 2. Validly signed but disagreeing with the stored session (a minting bug, a
+    #    leaked key): the agent loads the session and refuses the job.
+    key = "voxa"
+    secret = (voice_stack.data_dir / "livekit" / "livekit_secret").read_text().strip()
+    other = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Al"}})
+
+    def mint(room_name: str, attrs: dict[str, str], identity: str) -> str:
+        cfg = RoomConfiguration(agents=[RoomAgentDispatch(agent_name="voxa-agent")])
+        return (lkapi.AccessToken(key, secret).with_identity(identity).with_attributes(attrs)
+                .with_grants(lkapi.VideoGrants(room_join=True, room=room_name))
+                .with_room_config(cfg).to_jwt())
+
+    real_claims = jwt.decode(real["livekit"]["token"], options={"verify_signature": False})
+    wrong_role = mint(real["room_name"], {**real_claims["attributes"], "role": "owner"},
+                      real_claims["sub"])
+    foreign_room = mint(other["room_name"], real_claims["attributes"], real_claims["sub"])
+    for token in (wrong_role, foreign_room):
+        c = VoiceClient(url, token)
+        clients.append(c)
+        await c.connect()
+        await asyncio.sleep(10)
+        assert c.agent_said() == [], "a refused job spoke"
+        assert not any(p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+                       for p in c.room.remote_participants.values())
+        await c.aclose()
+        clients.remove(c)
+    assert voice_stack.log_text().count("job_refused") >= 2
