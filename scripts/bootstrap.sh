@@ -23,7 +23,7 @@ want_pkg cmake
 for arg in "$@"; do
   case "$arg" in
     --services) want_pkg redis-server; want_pkg postgresql ;;
-    --browser) want_pkg chromium ;;
+    --browser) want_pkg chromium; want_pkg fonts-dejavu-core ;;
   esac
 done
 if ((${#need_apt[@]})); then
@@ -56,6 +56,19 @@ if [ ! -f "$stamp" ]; then
   "$VENV/bin/pip" install -q --find-links "$CACHE/wheels" -e "$ROOT[dev,local]"
   rm -f "$VENV"/.voxa-deps-*
   touch "$stamp"
+fi
+
+# The web pages' livekit-client bundle, from npm (frontend/), into static assets.
+vendor="$ROOT/src/voxa/web/static/vendor/livekit-client.umd.js"
+web_stamp="$ROOT/frontend/node_modules/.voxa-$(cat "$ROOT/frontend/package.json" "$ROOT/frontend/package-lock.json" 2>/dev/null | sha1sum | cut -c1-12)"
+if command -v npm >/dev/null; then
+  if [ ! -f "$web_stamp" ] || [ ! -f "$vendor" ]; then
+    say "building web assets (npm ci + copy livekit-client)"
+    (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
+    touch "$web_stamp"
+  fi
+else
+  say "npm not found: web pages will work without voice calls"
 fi
 
 for arg in "$@"; do

@@ -4,7 +4,7 @@
 # stops the servers. Extra arguments go to pytest (e.g. -m "not slow").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/bootstrap.sh" --services --tools
+bash "$ROOT/scripts/bootstrap.sh" --services --tools --browser
 export PATH="$ROOT/.tools/bin:$PATH"
 
 export VOXA_TEST_SERVICES_DIR="$(mktemp -d /tmp/voxa-test-services.XXXXXX)"

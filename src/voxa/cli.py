@@ -191,8 +191,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_voice_worker(settings: Settings, *, pool: Any = None, num_idle_processes: int = 1,
-                           load_threshold: float = 0.85) -> None:
+async def run_voice_worker(settings: Settings, *, pool: Any = None,
+                           num_idle_processes: int | None = None,
+                           load_threshold: float | None = None) -> None:
     """Run a voice worker until cancelled or signalled; starts the shared local
     model server first when ``VOXA_LLM=local`` and none is running."""
     import contextlib
@@ -230,7 +231,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """A LiveKit voice worker: one job per session room."""
     from voxa.voice.worker import PoolFilter
 
-    settings = _settings(args)
+    settings = _settings(args, worker_max_jobs=args.max_jobs)
     if not settings.livekit_configured:
         log.error("livekit_not_configured",
                   hint="set LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
@@ -280,10 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="serve only this role (repeatable); default: all")
     p.add_argument("--business", action="append", metavar="SLUG",
                    help="serve only this business (repeatable); default: all")
-    p.add_argument("--idle-processes", type=int, default=1,
-                   help="prewarmed job processes kept ready (default 1)")
-    p.add_argument("--load-threshold", type=float, default=0.85,
-                   help="stop taking jobs above this CPU load (0-1, default 0.85)")
+    p.add_argument("--idle-processes", type=int,
+                   help="prewarmed job processes kept ready (VOXA_WORKER_IDLE_PROCESSES, 1)")
+    p.add_argument("--load-threshold", type=float,
+                   help="stop taking jobs above this share of --max-jobs "
+                        "(VOXA_WORKER_LOAD_THRESHOLD, 1.0)")
+    p.add_argument("--max-jobs", type=int, help="concurrent sessions (VOXA_WORKER_MAX_JOBS, 8)")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("jobs", help="Celery worker + beat for the periodic jobs (distributed)")

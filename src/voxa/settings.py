@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         ),
     )
     livekit_agent_name: str = "voxa-agent"
+    worker_max_jobs: int = Field(default=8, gt=0)  # concurrent voice sessions per worker
+    worker_idle_processes: int = Field(default=1, ge=0)
+    # share of worker_max_jobs above which the worker stops taking jobs
+    worker_load_threshold: float = Field(default=1.0, gt=0, le=1)
     livekit_token_ttl_minutes: float = Field(default=15, gt=0, le=24 * 60)
 
     user_token_ttl_hours: float = Field(default=24 * 7, gt=0)
@@ -134,6 +138,7 @@ _ENV_EXPORT = {
     "inactive_hours": "VOXA_INACTIVE_HOURS", "agent_heartbeat_seconds":
     "VOXA_AGENT_HEARTBEAT_SECONDS", "livekit_url": "LIVEKIT_URL",
     "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
+    "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
     "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
 }
 

@@ -12,27 +12,9 @@ import httpx
 import pytest
 
 from tests.helpers import bearer, create_business, create_user, start_customer, start_with_token
-from voxa.agent.scripted_llm import (
-    ScriptedLLM,
-    ScriptedReply,
-    echo,
-    has_tool_output,
-    last_user_text,
-    tool_outputs,
-)
+from voxa.agent.scripted_llm import ScriptedLLM, command_script
 from voxa.runtime import Runtime
 from voxa.storage.models import Memory, Ticket
-
-
-def command_script(chat_ctx, tools):  # type: ignore[no-untyped-def]
-    """``/call name {json}`` makes the model call that tool; then it reports the output."""
-    text = last_user_text(chat_ctx)
-    if has_tool_output(chat_ctx):
-        return ScriptedReply(text="TOOL: " + " | ".join(tool_outputs(chat_ctx)))
-    if text.startswith("/call "):
-        name, _, args = text[6:].partition(" ")
-        return ScriptedReply(tool_calls=[(name, json.loads(args or "{}"))])
-    return echo(chat_ctx, tools)
 
 
 @pytest.fixture
@@ -50,7 +32,7 @@ async def say(client: httpx.AsyncClient, s: dict[str, Any], text: str,
 
 async def call(client: httpx.AsyncClient, s: dict[str, Any], tool: str, token: str | None = None,
                **args: Any) -> str:
-    return await say(client, s, f"/call {tool} {json.dumps(args)}", token)
+    return await say(client, s, f"/tool {tool} {json.dumps(args)}", token)
 
 
 async def _tickets(rt: Runtime) -> list[Ticket]:

@@ -5,101 +5,36 @@ in a subprocess, and real `livekit.rtc` clients."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
+from tests.live_server import LiveServer, live_server
 from voxa.kv.sql import SqlStore
 from voxa.storage.db import create_engine
 from voxa.voice.client import VoiceClient
-from voxa.voice.livekit_server import find_binary
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class VoiceStack:
-    base: str
-    data_dir: Path
-    log: Path
-
-    @property
-    def database_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.data_dir / 'voxa.db'}"
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 @pytest.fixture(scope="session")
-def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceStack]:
-    if find_binary(ROOT) is None:
-        pytest.fail("livekit-server is not installed: run scripts/bootstrap.sh --tools")
-    tmp = tmp_path_factory.mktemp("voice")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
-    env.update({"VOXA_DATA_DIR": str(tmp / "data"), "VOXA_AGENT_HEARTBEAT_SECONDS": "1",
-                "VOXA_CLEANUP_INTERVAL_SECONDS": "2", "VOXA_ENV": "test"})
-    log = tmp / "serve.log"
-    with open(log, "wb") as logf:
-        proc = subprocess.Popen([sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)],
-                                env=env, stdout=logf, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=ROOT)
-    stack = VoiceStack(f"http://127.0.0.1:{port}", tmp / "data", log)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, stack.log_text()[-4000:]
-            try:
-                if httpx.get(f"{stack.base}/readyz", timeout=1).status_code == 200 and (
-                        "registered worker" in stack.log_text()):
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("voxa serve with voice did not come up:\n" + stack.log_text()[-4000:])
-        yield stack
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        artifacts = ROOT / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        (artifacts / "voice-serve.log").write_bytes(log.read_bytes())
+def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The main job as README's first command runs it, with the local model."""
+    yield from live_server(tmp_path_factory.mktemp("voice"), {}, artifact="voice-serve.log")
 
 
 @pytest.fixture
-async def api(voice_stack: VoiceStack) -> AsyncIterator[httpx.AsyncClient]:
+async def api(voice_stack: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=voice_stack.base, timeout=60) as c:
         yield c
 
 
 @pytest.fixture
-async def store(voice_stack: VoiceStack) -> AsyncIterator[SqlStore]:
+async def store(voice_stack: LiveServer) -> AsyncIterator[SqlStore]:
     s = SqlStore(create_engine(voice_stack.database_url))
     yield s
     await s.aclose()

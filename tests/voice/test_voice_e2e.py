@@ -18,7 +18,8 @@ from livekit import rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
-from tests.voice.conftest import VoiceStack, median_pitch, speech
+from tests.live_server import LiveServer
+from tests.voice.conftest import median_pitch, speech
 from voxa.kv.keys import agent_pid_key
 from voxa.kv.sql import SqlStore
 from voxa.voice.client import VoiceClient
@@ -254,7 +255,7 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
 
 async def test_forged_or_foreign_tokens_are_refused(api: httpx.AsyncClient,
                                                     clients: list[VoiceClient],
-                                                    voice_stack: VoiceStack) -> None:
+                                                    voice_stack: LiveServer) -> None:
     slug, _ = await business(api, "forge")
     real = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Ty"}})
     url = real["livekit"]["url"]

@@ -42,12 +42,15 @@ def _free_port() -> int:
 
 
 class LocalModelServer:
+    MAX_FAILED_PROBES = 3
     def __init__(self, *, log_dir: Path, n_ctx: int = 4096, threads: int | None = None,
                  check_interval: float = 5.0) -> None:
         self.port = _free_port()
         self._log_path = log_dir / "llm-server.log"
         self._n_ctx = n_ctx
-        self._threads = threads or max(1, (os.cpu_count() or 2))
+        # Half the cores: speech (Whisper, Piper) and LiveKit need the rest, and
+        # llama.cpp's OpenMP threads spin when oversubscribed, stalling generation.
+        self._threads = threads or max(1, (os.cpu_count() or 2) // 2)
         self._check_interval = check_interval
         self._proc: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -71,13 +74,14 @@ class LocalModelServer:
                 "--port", str(self.port), "--n_ctx", str(self._n_ctx),
                 "--n_threads", str(self._threads),
                 stdout=logf, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
             )
         finally:
             logf.close()
 
-    async def healthy(self) -> bool:
+    async def healthy(self, wait_s: float = 10) -> bool:
         try:
-            async with httpx.AsyncClient(timeout=2) as client:
+            async with httpx.AsyncClient(timeout=wait_s) as client:
                 r = await client.get(f"{self.base_url}/models")
                 return r.status_code == 200
         except httpx.HTTPError:
@@ -88,7 +92,7 @@ class LocalModelServer:
         while asyncio.get_running_loop().time() < deadline:
             if self._proc is not None and self._proc.returncode is not None:
                 raise RuntimeError(f"model server exited; see {self._log_path}")
-            if await self.healthy():
+            if await self.healthy(wait_s=2):
                 return
             await asyncio.sleep(0.2)
         raise RuntimeError(f"model server not ready after {wait_s}s; see {self._log_path}")
@@ -100,11 +104,18 @@ class LocalModelServer:
         self._watch = asyncio.create_task(self._watchdog(), name="voxa-llm-watchdog")
 
     async def _watchdog(self) -> None:
+        failures = 0
         while True:
             await asyncio.sleep(self._check_interval)
             proc = self._proc
-            if proc is not None and proc.returncode is None and await self.healthy():
-                continue
+            exited = proc is None or proc.returncode is not None
+            if not exited:
+                # A busy server answers slowly: only several failed probes in a
+                # row (or an exited process) mean it is gone.
+                failures = 0 if await self.healthy() else failures + 1
+                if failures < self.MAX_FAILED_PROBES:
+                    continue
+            failures = 0
             log.warning("llm_server_restarting", pid=self.pid,
                         returncode=proc.returncode if proc else None)
             await self._terminate()

@@ -29,10 +29,19 @@ def parse_provider(settings: Settings) -> ProviderSpec:
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     if value == "local":
         return ProviderSpec("local", LOCAL_MODEL_ALIAS, None, None)
+    if value == "scripted":
+        return ProviderSpec("scripted", "scripted", None, None)
     kind, _, model = value.partition(":")
     if kind == "openai" and model:
         return ProviderSpec("openai", model, settings.llm_base_url, key)
-    raise ValueError(f"VOXA_LLM must be 'local' or 'openai:<model>', not {value!r}")
+    raise ValueError(f"VOXA_LLM must be 'local', 'openai:<model>' or 'scripted', not {value!r}")
+
+
+def scripted() -> llm.LLM[Any]:
+    """The deterministic provider (tests, demos, benchmarks): see ``scripted_llm``."""
+    from voxa.agent.scripted_llm import ScriptedLLM, command_script
+
+    return ScriptedLLM(command_script)
 
 
 def openai_compatible(*, model: str, base_url: str | None, api_key: str | None,

@@ -56,6 +56,22 @@ def echo(chat_ctx: llm.ChatContext, tools: list[llm.Tool]) -> ScriptedReply:
     return ScriptedReply(text=f"You said: {last_user_text(chat_ctx)}")
 
 
+def command_script(chat_ctx: llm.ChatContext, tools: list[llm.Tool]) -> ScriptedReply:
+    """Echo, except ``/tool NAME {json}`` calls that tool; once it ran, report
+    its output. Deterministic tool use for tests and demos."""
+    if has_tool_output(chat_ctx):
+        return ScriptedReply(text="TOOL: " + " | ".join(tool_outputs(chat_ctx)))
+    text = last_user_text(chat_ctx).strip()
+    if text.startswith("/tool "):
+        name, _, args = text[6:].partition(" ")
+        try:
+            parsed = json.loads(args or "{}")
+        except ValueError:
+            return ScriptedReply(text="Tool arguments must be JSON.")
+        return ScriptedReply(tool_calls=[(name, parsed)])
+    return echo(chat_ctx, tools)
+
+
 class ScriptedLLM(llm.LLM[Any]):
     def __init__(self, script: Script = echo, *, model: str = "scripted",
                  delay: float = 0.0) -> None:

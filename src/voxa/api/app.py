@@ -10,9 +10,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from livekit.agents import llm
 
-from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider
+from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
 from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
@@ -22,6 +23,7 @@ from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings
+from voxa.web import routes as web_routes
 
 log = get_logger(__name__)
 
@@ -29,6 +31,8 @@ log = get_logger(__name__)
 async def start_model(settings: Settings, stack: AsyncExitStack) -> llm.LLM[Any]:
     """The configured LLM; for ``local``, the shared model server child process."""
     spec = parse_provider(settings)
+    if spec.kind == "scripted":
+        return scripted()
     base_url = spec.base_url
     if spec.kind == "local":
         from voxa.agent.local_server import LocalModelServer
@@ -102,6 +106,8 @@ def create_app(
     install_error_handlers(app)
     for module in (accounts, sessions, messages, businesses, me, voices, health):
         app.include_router(module.router)
+    app.include_router(web_routes.router)
+    app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     return app

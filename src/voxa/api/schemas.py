@@ -91,6 +91,7 @@ class SessionGrantOut(BaseModel):
     expires_at: datetime
     resume_until: datetime
     customer_id: str | None = None
+    greeting: str | None = None  # what the assistant says first (start only)
     livekit: LiveKitOut | None
 
 
@@ -175,6 +176,31 @@ class TicketOut(BaseModel):
 
 class TicketList(BaseModel):
     tickets: list[TicketOut]
+
+
+class PublicBusinessOut(BaseModel):
+    slug: str
+    name: str
+
+
+class AgentSettingsOut(BaseModel):
+    id: str
+    name: str
+    instructions: dict[str, str]
+    greeting: dict[str, str]
+    default_voice: str | None
+    defaults: dict[str, dict[str, str]]
+
+
+RoleTexts = dict[Literal["owner", "customer"], str]
+
+
+class AgentSettingsPatch(Strict):
+    """Per-role texts (empty string restores the default) and the default voice."""
+
+    instructions: RoleTexts | None = None
+    greeting: RoleTexts | None = None
+    default_voice: str | None = Field(default=None, max_length=64)
 
 
 class TicketPatch(Strict):

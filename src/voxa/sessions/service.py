@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.agent.prompts import greeting_for
 from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal, PrincipalKind
 from voxa.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from voxa.identity import (
@@ -69,6 +70,7 @@ class SessionGrant:
     resume_until: datetime
     livekit_token: str | None
     customer_id: str | None = None
+    greeting: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,7 @@ def issue_grant(
     slug: str | None,
     display_name: str,
     customer_id: str | None = None,
+    greeting: str | None = None,
 ) -> SessionGrant:
     s = rt.settings
     expires_at = row.started_at + timedelta(hours=s.session_max_hours)
@@ -199,7 +202,8 @@ def issue_grant(
                 timestamp_ms=int(utcnow().timestamp() * 1000),
             )
         )
-    return SessionGrant(row, slug, session_token, expires_at, resume_until, lk, customer_id)
+    return SessionGrant(row, slug, session_token, expires_at, resume_until, lk, customer_id,
+                        greeting)
 
 
 async def start_session(
@@ -252,7 +256,10 @@ async def start_session(
         voice=config.voice,
     )
     log.info("session_config_stored", session_id=session_id, voice=config.voice)
-    return issue_grant(rt, row, slug, who.display_name, who.customer_id)
+    greeting = greeting_for(row.role, name=who.display_name,
+                            business=who.business.name if who.business else None,
+                            overrides=agent.greeting)
+    return issue_grant(rt, row, slug, who.display_name, who.customer_id, greeting)
 
 
 async def business_slug(rt: Runtime, row: AgentSession) -> str | None:

@@ -24,7 +24,7 @@ from livekit.agents import AgentSession, AutoSubscribe, JobContext, JobProcess, 
 
 from voxa.agent.assistant import build_assistant
 from voxa.agent.context_window import load_window
-from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider
+from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
 from voxa.context import session_scope
 from voxa.errors import InvalidInput
 from voxa.logs import configure_logging, get_logger
@@ -104,6 +104,8 @@ async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant
 
 def _llm_for_job(rt: Runtime) -> llm.LLM[Any]:
     spec = parse_provider(rt.settings)
+    if spec.kind == "scripted":
+        return scripted()
     base_url = spec.base_url
     if spec.kind == "local":
         base_url = os.environ.get(LOCAL_LLM_URL_ENV)
@@ -188,8 +190,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
     userdata = ctx.proc.userdata
     if "vad" not in userdata or "whisper" not in userdata:  # not prewarmed
         prewarm(ctx.proc)
-    tts = tts_for(voice, speaking_rate=float(config.get("speaking_rate", 1.0)),
-                  piper_cache=userdata.setdefault("piper", {}))
+    # Loading a Piper model takes seconds: keep it off the event loop.
+    tts = await asyncio.to_thread(tts_for, voice,
+                                  speaking_rate=float(config.get("speaking_rate", 1.0)),
+                                  piper_cache=userdata.setdefault("piper", {}))
     vad = userdata["vad"]
 
     heartbeat = Heartbeat(rt, row.session_id)

@@ -60,8 +60,25 @@ def make_request_handler(pool: PoolFilter):  # type: ignore[no-untyped-def]
     return on_request
 
 
+# livekit-server stops offering jobs to a worker whose load reaches its
+# agents.target_load (0.7 unless configured otherwise).
+LIVEKIT_TARGET_LOAD = 0.7
+
+
+def capacity_load(max_jobs: int):  # type: ignore[no-untyped-def]
+    """Load from the job slots in use, scaled so a full worker reports the
+    server's target load. Deterministic, unlike CPU load, which spikes while job
+    processes prewarm and would turn a small burst of sessions away on 2 cores."""
+
+    def load(server: AgentServer) -> float:
+        return LIVEKIT_TARGET_LOAD * min(1.0, len(server.active_jobs) / max_jobs)
+
+    return load
+
+
 def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
-                 num_idle_processes: int = 1, load_threshold: float = 0.85) -> AgentServer:
+                 num_idle_processes: int | None = None, load_threshold: float | None = None,
+                 max_jobs: int | None = None) -> AgentServer:
     if not settings.livekit_configured:
         raise RuntimeError(
             "the voice worker needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
@@ -69,7 +86,12 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
     server = AgentServer(
         ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
-        num_idle_processes=num_idle_processes, load_threshold=load_threshold,
+        num_idle_processes=settings.worker_idle_processes if num_idle_processes is None
+        else num_idle_processes,
+        # the threshold is a share of capacity; the reported load is scaled
+        load_threshold=LIVEKIT_TARGET_LOAD * (
+            settings.worker_load_threshold if load_threshold is None else load_threshold),
+        load_fnc=capacity_load(max_jobs or settings.worker_max_jobs),
         setup_fnc=prewarm, initialize_process_timeout=120, host="127.0.0.1", port=0,
         job_memory_warn_mb=600, shutdown_process_timeout=15,
     )

@@ -1,14 +1,27 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from voxa.agent import tickets
+from voxa.agent.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
 from voxa.api.deps import OwnedBusiness, RuntimeDep
 from voxa.api.routes.sessions import session_out
-from voxa.api.schemas import SessionList, StatsOut, TicketList, TicketOut, TicketPatch
-from voxa.errors import NotFound
+from voxa.api.schemas import (
+    AgentSettingsOut,
+    AgentSettingsPatch,
+    PublicBusinessOut,
+    SessionList,
+    StatsOut,
+    TicketList,
+    TicketOut,
+    TicketPatch,
+)
+from voxa.errors import InvalidInput, NotFound
+from voxa.storage.models import AgentConfig
+from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.repos.stats import business_stats
 from voxa.storage.scope import Scope
@@ -67,3 +80,68 @@ async def patch_ticket(body: TicketPatch, business: OwnedBusiness, rt: RuntimeDe
             raise NotFound("ticket not found", code="ticket_not_found")
         await db.commit()
     return TicketOut.model_validate(t, from_attributes=True)
+
+
+@router.get("/{slug}/public", response_model=PublicBusinessOut)
+async def public_business(slug: Annotated[str, Path(max_length=64)], rt: RuntimeDep
+                          ) -> PublicBusinessOut:
+    """What a business's public chat page shows: anyone may ask."""
+    async with rt.db() as db:
+        business = await businesses_repo.get_by_slug(db, slug)
+    if business is None or business.status != "active":
+        raise NotFound(f"unknown business {slug!r}", code="unknown_business")
+    return PublicBusinessOut(slug=business.slug, name=business.name)
+
+
+def _agent_out(agent: AgentConfig) -> AgentSettingsOut:
+    return AgentSettingsOut(
+        id=agent.id, name=agent.name,
+        instructions={k: str(v) for k, v in (agent.instructions or {}).items()},
+        greeting={k: str(v) for k, v in (agent.greeting or {}).items()},
+        default_voice=(agent.default_config or {}).get("voice"),
+        defaults={"instructions": dict(DEFAULT_INSTRUCTIONS), "greeting": dict(DEFAULT_GREETINGS)},
+    )
+
+
+async def _default_agent(db: Any, business_id: str) -> AgentConfig:
+    agent = await businesses_repo.default_agent(db, business_id=business_id)
+    if agent is None:
+        raise NotFound("the business has no agent", code="unknown_agent")
+    return agent
+
+
+@router.get("/{slug}/agent", response_model=AgentSettingsOut)
+async def get_agent_settings(business: OwnedBusiness, rt: RuntimeDep) -> AgentSettingsOut:
+    async with rt.db() as db:
+        return _agent_out(await _default_agent(db, business.id))
+
+
+@router.patch("/{slug}/agent", response_model=AgentSettingsOut)
+async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness,
+                               rt: RuntimeDep) -> AgentSettingsOut:
+    """Change the default agent's role texts and default voice (new sessions use them)."""
+    voice = rt.voices.resolve(body.default_voice).id if body.default_voice else None
+    for texts in (body.instructions or {}, body.greeting or {}):
+        for text in texts.values():
+            if len(text) > 4000:
+                raise InvalidInput("texts are limited to 4000 characters", code="text_too_long")
+    async with rt.db() as db:
+        agent = await _default_agent(db, business.id)
+        if body.instructions is not None:
+            agent.instructions = _merge(agent.instructions, body.instructions)
+        if body.greeting is not None:
+            agent.greeting = _merge(agent.greeting, body.greeting)
+        if voice is not None:
+            agent.default_config = {**(agent.default_config or {}), "voice": voice}
+        await db.commit()
+        return _agent_out(agent)
+
+
+def _merge(current: dict[str, Any] | None, changes: Mapping[Any, str]) -> dict[str, Any]:
+    merged = dict(current or {})
+    for role, text in changes.items():
+        if text.strip():
+            merged[role] = text.strip()
+        else:
+            merged.pop(role, None)  # empty: back to the built-in default
+    return merged

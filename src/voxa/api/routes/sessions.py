@@ -52,6 +52,7 @@ def grant_out(rt: Runtime, grant: SessionGrant) -> SessionGrantOut:
         expires_at=grant.expires_at,
         resume_until=grant.resume_until,
         customer_id=grant.customer_id,
+        greeting=grant.greeting,
         livekit=livekit,
     )
 

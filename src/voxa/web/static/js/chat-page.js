@@ -1,0 +1,91 @@
+// /chat/{slug}: the public customer chat of one business.
+
+import { api, showBanner } from "./api.js";
+import { ChatPanel } from "./chat.js";
+import { StoredSession } from "./sessions.js";
+
+const main = document.querySelector("main");
+const slug = main.dataset.slug;
+const form = document.getElementById("start-form");
+const stored = new StoredSession(`voxa:session:${slug}`);
+const customerKey = `voxa:customer:${slug}`;
+let panel = null;
+
+function openPanel(greeting) {
+  form.hidden = true;
+  if (!panel) {
+    panel = new ChatPanel(document.getElementById("chat"), {
+      session: () => stored.value,
+      freshGrant: async () => (await stored.resume()) || Promise.reject(new Error("The conversation has ended.")),
+      onGone: () => {
+        stored.clear();
+        document.getElementById("chat").innerHTML = "";
+        panel = null;
+        form.hidden = false;
+      },
+      label: `Conversation with ${main.dataset.businessName}`,
+    });
+  }
+  if (greeting) panel.add("assistant", greeting);
+  panel.input.focus();
+}
+
+async function start(name, email) {
+  const customer = {};
+  if (name) customer.name = name;
+  if (email) customer.email = email;
+  const known = localStorage.getItem(customerKey);
+  if (known) customer.customer_id = known;
+  let grant;
+  try {
+    grant = await api("/v1/sessions", {
+      method: "POST",
+      body: { role: "customer", business: slug, channel: "text", customer },
+    });
+  } catch (e) {
+    if (e.code === "invalid_customer_id") {
+      localStorage.removeItem(customerKey);
+      return start(name, email);
+    }
+    throw e;
+  }
+  if (grant.customer_id) localStorage.setItem(customerKey, grant.customer_id);
+  stored.save(grant);
+  showBanner("");
+  openPanel(grant.greeting);
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    await start(form.name.value.trim(), form.email.value.trim());
+  } catch (err) {
+    showBanner(err.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function boot() {
+  try {
+    const resumed = await stored.resume();
+    if (resumed) {
+      openPanel(null);
+      const messages = await panel.loadHistory();
+      if (!messages.length) panel.add("assistant", `Welcome back! How can we help?`);
+      return;
+    }
+    if (sessionStorage.getItem(`${stored.key}:seen`)) {
+      showBanner("Your previous conversation has ended. Start a new one below.", "info");
+    }
+  } catch (e) {
+    showBanner(e.message);
+  }
+  sessionStorage.setItem(`${stored.key}:seen`, "1");
+  form.hidden = false;
+  form.name.focus();
+}
+
+boot();

@@ -1,0 +1,160 @@
+// The conversation panel shared by every page: history, streamed replies,
+// and a Call button that talks to the same session by voice.
+
+import { ApiError, api, showBanner, streamMessage } from "./api.js";
+import { MicrophoneDenied, startCall, voiceAvailable } from "./voice.js";
+
+let uid = 0;
+
+export class ChatPanel {
+  // session(): the current {session_id, session_token}; freshGrant(): a resumed
+  // grant with a fresh LiveKit token; onGone(): the session ended or expired.
+  constructor(root, { session, freshGrant, onGone, label = "Conversation" }) {
+    this.session = session;
+    this.freshGrant = freshGrant;
+    this.onGone = onGone;
+    this.room = null;
+    const id = `chat-${++uid}`;
+    root.innerHTML = `
+      <section class="chat" aria-label="${label}">
+        <ol class="messages" aria-live="polite" aria-relevant="additions"></ol>
+        <form class="composer">
+          <label for="${id}-input" class="sr-only">Your message</label>
+          <textarea id="${id}-input" rows="2" maxlength="4000" placeholder="Type a message and press Enter"></textarea>
+          <button type="submit" class="primary send">Send</button>
+          <button type="button" class="call" aria-pressed="false">Call</button>
+        </form>
+        <p class="status" role="status"></p>
+      </section>`;
+    this.list = root.querySelector(".messages");
+    this.input = root.querySelector("textarea");
+    this.sendButton = root.querySelector(".send");
+    this.callButton = root.querySelector(".call");
+    this.status = root.querySelector(".status");
+    root.querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.send();
+    });
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        this.send();
+      }
+    });
+    this.callButton.addEventListener("click", () => (this.room ? this.hangUp() : this.call()));
+    if (!voiceAvailable()) {
+      this.callButton.disabled = true;
+      this.callButton.title = "Voice calls are not available in this build";
+    }
+  }
+
+  add(role, text, { voice = false } = {}) {
+    const li = document.createElement("li");
+    li.className = `msg ${role}${voice ? " voice" : ""}`;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = role === "user" ? "You" : role === "assistant" ? "Assistant" : role;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    li.append(who, body);
+    this.list.appendChild(li);
+    this.list.scrollTop = this.list.scrollHeight;
+    return body;
+  }
+
+  clear() {
+    this.list.innerHTML = "";
+  }
+
+  async loadHistory() {
+    const s = this.session();
+    const data = await api(`/v1/sessions/${s.session_id}/messages?limit=200`, { token: s.session_token });
+    this.clear();
+    for (const m of data.messages) if (m.role === "user" || m.role === "assistant") this.add(m.role, m.content);
+    return data.messages;
+  }
+
+  setStatus(text) {
+    this.status.textContent = text;
+  }
+
+  async send() {
+    const text = this.input.value.trim();
+    if (!text || this.sendButton.disabled) return;
+    const s = this.session();
+    this.input.value = "";
+    this.sendButton.disabled = true;
+    this.add("user", text);
+    const reply = this.add("assistant", "");
+    reply.parentElement.setAttribute("aria-busy", "true");
+    this.setStatus("The assistant is replying…");
+    try {
+      const done = await streamMessage(s.session_id, s.session_token, text, {
+        onDelta: (piece) => {
+          reply.textContent += piece;
+          this.list.scrollTop = this.list.scrollHeight;
+        },
+      });
+      reply.textContent = done.reply.content;
+      this.setStatus("");
+      showBanner("");
+    } catch (e) {
+      reply.parentElement.remove();
+      this.handleError(e);
+    } finally {
+      reply.parentElement.removeAttribute("aria-busy");
+      this.sendButton.disabled = false;
+      this.input.focus();
+    }
+  }
+
+  handleError(e) {
+    this.setStatus("");
+    if (e instanceof ApiError && (e.status === 410 || e.status === 404 || e.code === "token_expired")) {
+      showBanner("This conversation has ended. Starting a new one…", "info");
+      this.onGone && this.onGone();
+      return;
+    }
+    showBanner(e.message || "Something went wrong.");
+  }
+
+  async call() {
+    this.callButton.disabled = true;
+    this.setStatus("Connecting the call…");
+    try {
+      const grant = await this.freshGrant();
+      this.room = await startCall(grant, {
+        onTranscript: (role, text) => this.add(role, text, { voice: true }),
+        onEnded: () => this.callEnded(),
+      });
+      this.callButton.textContent = "Hang up";
+      this.callButton.classList.add("active");
+      this.callButton.setAttribute("aria-pressed", "true");
+      this.setStatus("On a call. Speak when you are ready.");
+      showBanner("");
+    } catch (e) {
+      this.room = null;
+      this.setStatus("");
+      if (e instanceof MicrophoneDenied) showBanner(e.message);
+      else this.handleError(e);
+    } finally {
+      this.callButton.disabled = !voiceAvailable();
+    }
+  }
+
+  async hangUp() {
+    const room = this.room;
+    this.room = null;
+    if (room) await room.disconnect();
+    this.callEnded();
+  }
+
+  callEnded() {
+    this.room = null;
+    this.callButton.textContent = "Call";
+    this.callButton.classList.remove("active");
+    this.callButton.setAttribute("aria-pressed", "false");
+    this.setStatus("Call ended.");
+  }
+}

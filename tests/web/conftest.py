@@ -1,0 +1,81 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real
+`voxa serve` (scripted model, so tool calls are deterministic; real voice)."""
+
+from __future__ import annotations
+
+import os
+import wave
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from tests.live_server import ROOT, LiveServer, live_server
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from live_server(tmp_path_factory.mktemp("web"), {"VOXA_LLM": "scripted"},
+                           artifact="web-serve.log")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - one stat at fixture set-up
+        pytest.fail("chromium is not installed: run scripts/bootstrap.sh --browser")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        await b.close()
+
+
+class Pages:
+    """Opens pages; fails the test on any JavaScript error they raise."""
+
+    def __init__(self, browser: Browser, base: str) -> None:
+        self.browser = browser
+        self.base = base
+        self.errors: list[str] = []
+        self.contexts: list[BrowserContext] = []
+
+    async def open(self, path: str, context: BrowserContext | None = None,
+                   **context_args: Any) -> Page:
+        if context is None:
+            context = await self.browser.new_context(base_url=self.base, **context_args)
+            self.contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        await page.goto(path)
+        return page
+
+
+@pytest.fixture
+async def pages(browser: Browser, web_server: LiveServer) -> AsyncIterator[Pages]:
+    p = Pages(browser, web_server.base)
+    yield p
+    for c in p.contexts:
+        await c.close()
+    assert p.errors == [], p.errors
+
+
+async def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def write_wav(path: Path, pcm: bytes, rate: int, *, lead_s: float = 1.0,
+              tail_s: float = 6.0) -> Path:
+    silence = b"\x00\x00"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(silence * int(rate * lead_s) + pcm + silence * int(rate * tail_s))
+    return path
