@@ -249,6 +249,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import logging
+
+    from voxa.bench import cli as bench
+
+    logging.basicConfig(level=logging.WARNING)
+    names = bench.NAMES if args.name == "all" else (args.name,)
+    for name in names:
+        if name == "voice" and args.backend != "sqlite":
+            continue  # the voice bench runs the embedded setup
+        bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "(VOXA_WORKER_LOAD_THRESHOLD, 1.0)")
     p.add_argument("--max-jobs", type=int, help="concurrent sessions (VOXA_WORKER_MAX_JOBS, 8)")
     p.set_defaults(func=cmd_worker)
+
+    from voxa.bench.cli import NAMES
+
+    p = sub.add_parser("bench", help="run a benchmark (prints a JSON line and a table)")
+    p.add_argument("name", choices=[*NAMES, "all"])
+    p.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
+                   help="sqlite+memory (default) or postgres+redis (VOXA_BENCH_POSTGRES_URL, "
+                        "VOXA_BENCH_REDIS_URL)")
+    p.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    p.add_argument("--llm", default="scripted", help="voice bench model: scripted or local")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("jobs", help="Celery worker + beat for the periodic jobs (distributed)")
     _common(p)

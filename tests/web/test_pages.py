@@ -3,9 +3,15 @@ owner dashboard, the general assistant, the widget, error states, voice."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import re
+import threading
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -76,6 +82,7 @@ async def test_customers_owner_and_assistant(pages: Pages, web_server: LiveServe
     await owner.locator("#login-password").fill(PASSWORD)
     await owner.get_by_role("button", name="Log in").click()
     await expect(owner.locator("#sessions tbody tr")).to_have_count(2, timeout=15_000)
+    await expect(owner.locator("#auth")).to_be_hidden()
     await expect(owner.locator("#tickets tbody")).to_contain_text("Pretzels arrived stale")
     await expect(owner.locator("#stats")).to_contain_text("Sessions")
     # transcripts, and live updates while a customer chats
@@ -115,11 +122,27 @@ async def test_customers_owner_and_assistant(pages: Pages, web_server: LiveServe
     await gen.locator("#signup-password").fill(PASSWORD)
     await gen.get_by_role("button", name="Create account").click()
     await expect(gen.locator(".msg.assistant").first).to_contain_text("Hi Gia")
+    await expect(gen.locator("#auth")).to_be_hidden()
     await say(gen, "what can you do")
     await shot(gen, "04-general-assistant")
 
 
-async def test_error_states_and_widget(pages: Pages, web_server: LiveServer) -> None:
+@contextlib.contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on its own loopback origin, like a customer's website."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    finally:
+        httpd.shutdown()
+        thread.join()
+
+
+async def test_error_states_and_widget(pages: Pages, web_server: LiveServer,
+                                       tmp_path: Path) -> None:
     page = await pages.open("/chat/no-such-shop")
     await expect(page.get_by_role("alert")).to_contain_text("no-such-shop")
     await shot(page, "05-unknown-business")
@@ -138,12 +161,11 @@ async def test_error_states_and_widget(pages: Pages, web_server: LiveServer) -> 
     await expect(chat.get_by_role("button", name="Start chat")).to_be_visible()
     await shot(chat, "06-expired-session")
 
-    # microphone denied (no fake device, no permission)
+    # no microphone at all
     await start_chat(chat, "Eve")
     await chat.get_by_role("button", name="Call").click()
-    await expect(chat.get_by_role("alert")).to_contain_text(
-        re.compile("Microphone|microphone"), timeout=20_000)
-    await shot(chat, "07-microphone-denied")
+    await expect(chat.get_by_role("alert")).to_contain_text("No microphone was found",
+                                                            timeout=20_000)
 
     # server unreachable: the API goes away under the page
     await chat.route("**/v1/**", lambda route: route.abort())
@@ -153,21 +175,43 @@ async def test_error_states_and_widget(pages: Pages, web_server: LiveServer) -> 
     await shot(chat, "08-server-unreachable")
     await chat.unroute("**/v1/**")
 
-    # the embeddable widget on someone else's page
-    host = await pages.open("about:blank")
-    await host.set_content(f"""<html><body><h1>Corner Bakery's own website</h1>
+    # the embeddable widget on the business's own site (another origin)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(f"""<!doctype html><html lang="en"><head><title>Bakery</title>
+        </head><body><h1>Corner Bakery's own website</h1>
         <script src="{web_server.base}/widget.js" data-business="{biz['slug']}"></script>
         </body></html>""")
-    await host.get_by_role("button", name="Chat with us").click()
-    frame = host.frame_locator("#voxa-widget-frame")
-    await frame.get_by_label("Name").fill("Wes")
-    await frame.get_by_role("button", name="Start chat").click()
-    await expect(frame.locator(".msg.assistant").first).to_contain_text("Hi Wes")
-    await frame.get_by_label("Your message").fill("hello from the widget")
-    await frame.get_by_label("Your message").press("Enter")
-    await expect(frame.locator(".msg.assistant").last).to_contain_text(
-        "You said: hello from the widget")
-    await shot(host, "09-widget")
+    with static_site(site) as site_url:
+        host = await pages.open(site_url)
+        await host.get_by_role("button", name="Chat with us").click()
+        frame = host.frame_locator("#voxa-widget-frame")
+        await frame.get_by_label("Name").fill("Wes")
+        await frame.get_by_role("button", name="Start chat").click()
+        await expect(frame.locator(".msg.assistant").first).to_contain_text("Hi Wes")
+        await frame.get_by_label("Your message").fill("hello from the widget")
+        await frame.get_by_label("Your message").press("Enter")
+        await expect(frame.locator(".msg.assistant").last).to_contain_text(
+            "You said: hello from the widget")
+        await shot(host, "09-widget")
+
+
+async def test_microphone_denied(web_server: LiveServer) -> None:
+    """A microphone exists but the user refuses it."""
+    biz = await new_business(web_server)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=[*FLAGS, "--use-fake-device-for-media-stream"])
+        context = await browser.new_context(base_url=web_server.base)  # no permission granted
+        page = await context.new_page()
+        await page.goto(f"/chat/{biz['slug']}")
+        await start_chat(page, "Dee")
+        await page.get_by_role("button", name="Call").click()
+        await expect(page.get_by_role("alert")).to_contain_text("Microphone access was denied",
+                                                                timeout=20_000)
+        await expect(page.get_by_role("button", name="Call")).to_be_visible()
+        await shot(page, "07-microphone-denied")
+        await browser.close()
 
 
 async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None:

@@ -213,6 +213,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         session: AgentSession[None] = AgentSession(
             stt=stt.StreamAdapter(stt=WhisperSTT(userdata["whisper"], language="en"), vad=vad),
             llm=assistant_llm, tts=tts, vad=vad,
+            # One shared local model on a few cores: speculative requests only
+            # queue behind real ones (and a cancelled one was seen not to be
+            # re-issued), so answer once the turn is over.
+            turn_handling={"preemptive_generation": {"enabled": False}},
         )
 
         @session.on("conversation_item_added")

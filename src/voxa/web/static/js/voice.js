@@ -40,6 +40,9 @@ export async function startCall(grant, { onTranscript, onEnded }) {
     if (e && (e.name === "NotAllowedError" || e.name === "SecurityError")) {
       throw new MicrophoneDenied("Microphone access was denied. Allow it in your browser to call.");
     }
+    if (e && (e.name === "NotFoundError" || e.name === "OverconstrainedError")) {
+      throw new MicrophoneDenied("No microphone was found. Connect one and try again.");
+    }
     throw e;
   }
   return room;

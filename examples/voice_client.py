@@ -1,0 +1,71 @@
+"""Hold a voice conversation with a voxa assistant from Python.
+
+Start voxa first (``bash scripts/serve.sh``), then:
+
+    .venv/bin/python examples/voice_client.py --business bakery \\
+        --say "What are your opening hours?" --say "Do you sell bread?"
+
+It starts a customer session through the HTTP API, joins the session's LiveKit
+room with the returned token, speaks each sentence (synthesized offline with
+Piper), and prints what the agent hears and answers. The business is created
+if it does not exist yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import httpx
+
+from voxa.voice.client import VoiceClient
+from voxa.voice.tts_local import load_piper
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--business", default="bakery")
+    parser.add_argument("--name", default="Sam")
+    parser.add_argument("--say", action="append", default=[])
+    args = parser.parse_args()
+    lines = args.say or ["What are your opening hours?"]
+
+    async with httpx.AsyncClient(base_url=args.url, timeout=60) as api:
+        if (await api.get(f"/v1/businesses/{args.business}/public")).status_code == 404:
+            await api.post("/v1/businesses", json={
+                "name": args.business.title(), "slug": args.business,
+                "owner": {"email": f"owner@{args.business}.example.com", "name": "Owner",
+                          "password": "change-this-password"}})
+        r = await api.post("/v1/sessions", json={"role": "customer", "business": args.business,
+                                                 "channel": "voice",
+                                                 "customer": {"name": args.name}})
+        r.raise_for_status()
+        grant = r.json()
+    if not grant["livekit"]:
+        raise SystemExit("this voxa has no LiveKit server: install livekit-server "
+                         "(bash scripts/serve.sh does) or set LIVEKIT_URL")
+    client = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"])
+    await client.connect()
+    print(f"room {grant['room_name']}")
+    if not await client.wait_for_agent(60):
+        raise SystemExit("no agent joined: is the voice worker running?")
+    await client.wait_for(lambda: bool(client.agent_said()), 60)
+    for text in client.agent_said():
+        print(f"agent: {text}")
+    piper = load_piper("en_US-joe-medium")
+    for line in lines:
+        pcm = b"".join(c.audio_int16_bytes for c in piper.synthesize(line))
+        print(f"you:   {line}")
+        ended = await client.say(pcm, piper.config.sample_rate)
+        await client.wait_for(lambda t=ended: bool(client.agent_said(t)), 90)
+        for heard in client.user_transcripts(ended - 10):
+            print(f"  (agent heard: {heard})")
+        await asyncio.sleep(2)
+        for text in client.agent_said(ended):
+            print(f"agent: {text}")
+    await client.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,141 @@
+"""Shared benchmark plumbing: a real `voxa serve` on loopback, percentiles,
+output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # "sqlite+memory" | "postgres+redis"
+    database_url: str | None
+    redis_url: str | None
+
+    @classmethod
+    def choose(cls, name: str, data_dir: Path) -> Backend:
+        if name == "sqlite":
+            return cls("sqlite+memory", f"sqlite+aiosqlite:///{data_dir / 'voxa.db'}", None)
+        pg = os.environ.get("VOXA_BENCH_POSTGRES_URL") or os.environ.get("VOXA_TEST_POSTGRES_URL")
+        redis = os.environ.get("VOXA_BENCH_REDIS_URL") or os.environ.get("VOXA_TEST_REDIS_URL")
+        if not (pg and redis):
+            raise SystemExit("--backend postgres needs VOXA_BENCH_POSTGRES_URL and "
+                             "VOXA_BENCH_REDIS_URL (or the VOXA_TEST_* ones)")
+        return cls("postgres+redis", pg, redis)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    pid: int
+    data_dir: Path
+
+
+@contextmanager
+def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
+          extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`voxa serve` with the scripted instant model, on a free loopback port."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
+    env.update({"VOXA_DATA_DIR": str(data_dir), "VOXA_LLM": "scripted", "VOXA_ENV": "test",
+                "VOXA_LOG_LEVEL": "WARNING", **(extra_env or {})})
+    if backend.database_url:
+        env["VOXA_DATABASE_URL"] = backend.database_url
+    if backend.redis_url:
+        env["VOXA_REDIS_URL"] = backend.redis_url
+    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
+    if not voice:
+        args.append("--no-voice")
+    log = open(data_dir / "bench-serve.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError((data_dir / "bench-serve.log").read_text()[-3000:])
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            if ready and (not voice or "registered worker" in (
+                    data_dir / "bench-serve.log").read_text(errors="replace")):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("voxa serve did not start")
+            time.sleep(0.2)
+        yield Server(base, proc.pid, data_dir)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="voxa-bench-") as d:
+        yield Path(d)
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary_ms(latencies_s: Sequence[float]) -> dict[str, float]:
+    ms = [x * 1000 for x in latencies_s]
+    return {"p50_ms": round(pct(ms, 50), 2), "p99_ms": round(pct(ms, 99), 2),
+            "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan")}
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of one process (MiB), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def report(name: str, result: dict[str, Any], rows: list[list[Any]], header: list[str]) -> None:
+    """One JSON line (machine) and a table (human), on stdout."""
+    sys.stdout.write(json.dumps({"bench": name, **result}, default=str) + "\n")
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))
+    sys.stdout.write(line + "\n" + "  ".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        sys.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + "\n")
+    sys.stdout.flush()

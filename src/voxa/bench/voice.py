@@ -1,0 +1,89 @@
+"""Voice on a real livekit-server: agent join delay and time from the end of
+user speech to the first agent audio, sequential and concurrent; resident
+memory of the job processes."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from voxa.bench.common import Backend, pct, report, rss_mib, scratch_dir, serve
+from voxa.kv.keys import agent_pid_key
+from voxa.kv.sql import SqlStore
+from voxa.storage.db import create_engine
+from voxa.voice.client import VoiceClient
+from voxa.voice.tts_local import load_piper
+
+
+async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
+                      store: SqlStore) -> dict[str, Any]:
+    r = await c.post("/v1/sessions", json={"role": "customer", "business": slug,
+                                           "channel": "voice", "customer": {"name": "Bench"}})
+    r.raise_for_status()
+    grant = r.json()
+    client = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"])
+    try:
+        t0 = time.monotonic()
+        await client.connect()
+        joined = await client.wait_for_agent(60)
+        join = (client.agent_joined_at or t0) - (client.connected_at or t0) if joined else None
+        await client.wait_for(lambda: bool(client.agent_said()), 60)  # greeting
+        await asyncio.sleep(3)  # let the greeting play out
+        ended = await client.say(pcm, rate)
+        await client.wait_for(lambda: client.agent_audio.voiced_after(ended) is not None, 60)
+        first = client.agent_audio.voiced_after(ended)
+        pid = await store.get(agent_pid_key(grant["session_id"]))
+        rss = rss_mib(int(pid)) if pid else float("nan")
+        return {"join_s": join, "first_audio_s": (first - ended) if first else None, "rss": rss}
+    finally:
+        await client.aclose()
+
+
+async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
+    sequential = 3 if quick else 6
+    concurrent_levels = [2] if quick else [2, 4, 6]
+    piper = load_piper("en_US-joe-medium")
+    pcm = b"".join(ch.audio_int16_bytes for ch in piper.synthesize("What are your opening hours?"))
+    rows: list[list[Any]] = []
+    result: dict[str, Any] = {"llm": llm, "runs": {}}
+    with scratch_dir() as d:
+        backend = Backend.choose(backend_name, d)
+        result["backend"] = backend.name
+        env = {"VOXA_LLM": llm} if llm != "scripted" else {}
+        with serve(backend, d, voice=True, extra_env=env) as srv:
+            store = SqlStore(create_engine(f"sqlite+aiosqlite:///{d / 'voxa.db'}"))
+            async with httpx.AsyncClient(base_url=srv.base, timeout=60) as c:
+                slug = f"voice-{uuid.uuid4().hex[:6]}"
+                (await c.post("/v1/businesses", json={"name": "Voice", "slug": slug, "owner": {
+                    "email": f"o@{slug}.example.com", "name": "O",
+                    "password": "password123"}})).raise_for_status()
+                await one_session(c, slug, pcm, piper.config.sample_rate, store)  # warm-up
+                runs: dict[str, list[dict[str, Any]]] = {"sequential": []}
+                for _ in range(sequential):
+                    runs["sequential"].append(
+                        await one_session(c, slug, pcm, piper.config.sample_rate, store))
+                for n in concurrent_levels:
+                    runs[f"concurrent {n}"] = list(await asyncio.gather(*(
+                        one_session(c, slug, pcm, piper.config.sample_rate, store)
+                        for _ in range(n))))
+            await store.aclose()
+    for name, items in runs.items():
+        joins = [x["join_s"] * 1000 for x in items if x["join_s"] is not None]
+        firsts = [x["first_audio_s"] * 1000 for x in items if x["first_audio_s"] is not None]
+        rss = [x["rss"] for x in items if x["rss"] == x["rss"]]
+        entry = {"sessions": len(items), "join_p50_ms": round(pct(joins, 50)),
+                 "join_p95_ms": round(pct(joins, 95)),
+                 "first_audio_p50_ms": round(pct(firsts, 50)),
+                 "first_audio_p95_ms": round(pct(firsts, 95)),
+                 "missed_replies": len(items) - len(firsts),
+                 "job_rss_mib": round(statistics.fmean(rss), 1) if rss else None}
+        result["runs"][name] = entry
+        rows.append([name, entry["join_p50_ms"], entry["join_p95_ms"], entry["first_audio_p50_ms"],
+                     entry["first_audio_p95_ms"], entry["missed_replies"], entry["job_rss_mib"]])
+    report("voice", result, rows, ["run", "join p50 ms", "join p95 ms", "1st audio p50 ms",
+                                   "1st audio p95 ms", "missed", "job RSS MiB"])
