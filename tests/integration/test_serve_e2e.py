@@ -3,61 +3,29 @@ create a business, start customer sessions, see isolation hold."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from voxa.bench.common import Backend, serve
+
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
-    env["VOXA_DATA_DIR"] = str(tmp_path / "data")
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            time.sleep(0.2)
-        else:
-            pytest.fail("voxa serve did not become ready: " + (tmp_path / "serve.log").read_text())
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
+    """The main job on the embedded defaults with the local model (no voice)."""
+    env = {"VOXA_LLM": "local"}
+    with serve(Backend("sqlite+memory", None, None), tmp_path / "data", extra_env=env,
+               log_level="INFO") as s:
+        yield s.base
+        pid = s.pid
     assert (tmp_path / "data" / "voxa.db").exists()
     # the model server child went down with serve: nothing is left in its process group
-    leftovers = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    leftovers = subprocess.run(["pgrep", "-g", str(pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", leftovers.stdout
 
 
@@ -126,3 +94,27 @@ def test_real_conversation_with_the_local_model(server: str, tmp_path: Path) -> 
         stats = c.get("/v1/businesses/corner-cafe/stats",
                       headers={"Authorization": f"Bearer {owner['token']}"}).json()
         assert stats["total_messages"] == 4
+
+
+def test_concurrent_sessions_share_the_local_model(server: str) -> None:
+    """Requests queue at the one model server; none is cut short by another."""
+    import concurrent.futures
+
+    with httpx.Client(base_url=server, timeout=180) as c:
+        c.post("/v1/businesses", json={"name": "Busy Cafe", "slug": "busy-cafe", "owner": {
+            "email": "o@busy.example.com", "name": "Bo", "password": "password123"}})
+        grants = [c.post("/v1/sessions", json={"role": "customer", "business": "busy-cafe",
+                                               "customer": {"name": f"C{i}"}}).json()
+                  for i in range(4)]
+
+        def ask(g: dict[str, str]) -> httpx.Response:
+            return c.post(f"/v1/sessions/{g['session_id']}/messages",
+                          json={"text": "Tell me something nice about coffee."},
+                          headers={"Authorization": f"Bearer {g['session_token']}"})
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(ask, grants))
+    for r in replies:
+        assert r.status_code == 200, r.text
+        assert r.json()["reply"]["content"].strip()
+        assert r.json()["reply"]["content"] != "Sorry, I have no answer to that."

@@ -132,16 +132,17 @@ async def test_concurrent_voice_sessions_stay_isolated(api: httpx.AsyncClient,
     cs = await asyncio.gather(*(join(clients, g) for g in grants))
     await asyncio.gather(*(c.wait_for(lambda c=c: bool(c.agent_said()), 90) for c in cs))
 
-    async def talk(i: int) -> None:
+    async def talk(i: int) -> bool:
         pcm, rate = speech(f"Please tell me about the {WORDS[i]}.")
         ended = await cs[i].say(pcm, rate)
-        await cs[i].wait_for(lambda: bool(cs[i].agent_said(ended)), 120)
+        return await cs[i].wait_for(lambda: bool(cs[i].agent_said(ended)), 150)
 
-    await asyncio.gather(*(talk(i) for i in range(len(cs))))
+    answered = await asyncio.gather(*(talk(i) for i in range(len(cs))))
+    assert all(answered), f"sessions without a spoken reply: {answered}"
     for i, (g, c) in enumerate(zip(grants, cs, strict=True)):
         token = specs[i][1]
-        msgs = await wait_history(api, g, lambda m: sum(x["role"] == "user" for x in m) >= 1,
-                                  token=token)
+        msgs = await wait_history(api, g, lambda m: len(m) >= 3, token=token)
+        assert [m["role"] for m in msgs[:3]] == ["assistant", "user", "assistant"], msgs
         users = " ".join(m["content"].lower() for m in msgs if m["role"] == "user")
         assert WORDS[i] in users, (i, users)
         assert not [w for j, w in enumerate(WORDS) if j != i and w in users], (i, users)

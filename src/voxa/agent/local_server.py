@@ -73,6 +73,10 @@ class LocalModelServer:
                 "--model_alias", LOCAL_MODEL_ALIAS, "--host", "127.0.0.1",
                 "--port", str(self.port), "--n_ctx", str(self._n_ctx),
                 "--n_threads", str(self._threads),
+                # The server's default aborts the request in flight whenever a
+                # new one arrives (it then returns an empty reply): with many
+                # sessions sharing it, requests must queue instead.
+                "--interrupt_requests", "False",
                 stdout=logf, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
             )

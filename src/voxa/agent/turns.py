@@ -79,7 +79,8 @@ class TextTurns:
         self.summarizer = summarizer or ExtractiveSummarizer()
         self._gates: dict[str, _Gate] = {}
         self._background: set[asyncio.Task[TurnResult]] = set()
-        self._conn = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=60)
+        # Requests queue at a shared local model: allow for the wait.
+        self._conn = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=90)
 
     @property
     def model_name(self) -> str:

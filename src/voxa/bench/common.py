@@ -54,12 +54,16 @@ class Server:
 
 @contextmanager
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
-          extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`voxa serve` with the scripted instant model, on a free loopback port."""
+          extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
+          start_timeout: float = 120) -> Iterator[Server]:
+    """`voxa serve` (by default with the scripted instant model) on a free
+    loopback port, ready (and, with ``voice``, its worker registered) on entry,
+    stopped on exit. Its output goes to ``data_dir/serve.log``."""
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
     env.update({"VOXA_DATA_DIR": str(data_dir), "VOXA_LLM": "scripted", "VOXA_ENV": "test",
-                "VOXA_LOG_LEVEL": "WARNING", **(extra_env or {})})
+                "VOXA_LOG_LEVEL": log_level, **(extra_env or {})})
     if backend.database_url:
         env["VOXA_DATABASE_URL"] = backend.database_url
     if backend.redis_url:
@@ -67,24 +71,26 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
     args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
     if not voice:
         args.append("--no-voice")
-    log = open(data_dir / "bench-serve.log", "wb")  # noqa: SIM115 - closed below
+    log_path = data_dir / "serve.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError((data_dir / "bench-serve.log").read_text()[-3000:])
+                raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
             try:
                 ready = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 ready = False
-            if ready and (not voice or "registered worker" in (
-                    data_dir / "bench-serve.log").read_text(errors="replace")):
+            if ready and (not voice or "registered worker" in log_path.read_text(
+                    errors="replace")):
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError("voxa serve did not start")
+                raise RuntimeError("voxa serve did not start:\n"
+                                   + log_path.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
         yield Server(base, proc.pid, data_dir)
     finally:

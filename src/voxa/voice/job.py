@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import AgentSession, AutoSubscribe, JobContext, JobProcess, llm, room_io, stt
+from livekit.agents import (
+    AgentSession,
+    APIConnectOptions,
+    AutoSubscribe,
+    JobContext,
+    JobProcess,
+    llm,
+    room_io,
+    stt,
+)
+from livekit.agents.voice.agent_session import SessionConnectOptions
 
 from voxa.agent.assistant import build_assistant
 from voxa.agent.context_window import load_window
@@ -47,7 +57,9 @@ log = get_logger("voxa.voice.job")
 
 def prewarm(proc: JobProcess) -> None:
     """Load the speech models once per job process, before any job arrives."""
-    import openai.types.audio  # noqa: F401 - heavy lazy imports, paid before any job
+    import openai.lib.streaming.chat
+    import openai.resources.chat.completions
+    import openai.types.audio  # noqa: F401
     from livekit.plugins import openai as _lk_openai  # noqa: F401
     from livekit.plugins import silero
 
@@ -217,6 +229,9 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             # queue behind real ones (and a cancelled one was seen not to be
             # re-issued), so answer once the turn is over.
             turn_handling={"preemptive_generation": {"enabled": False}},
+            # Requests queue at the shared model: wait for a turn, don't time out.
+            conn_options=SessionConnectOptions(
+                llm_conn_options=APIConnectOptions(max_retry=2, timeout=90)),
         )
 
         @session.on("conversation_item_added")

@@ -29,11 +29,17 @@ def _template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text())
 
 
-def render(name: str, *, status: int = 200, **values: object) -> HTMLResponse:
+def render(name: str, *, status: int = 200, body_class: str = "", **values: object
+           ) -> HTMLResponse:
+    """The page ``name`` inside the shared layout; every value is HTML-escaped."""
     safe = {k: html.escape(str(v), quote=True) for k, v in values.items()}
     safe["voice_available"] = "true" if (STATIC_DIR / "vendor" / "livekit-client.umd.js"
                                          ).exists() else "false"
-    return HTMLResponse(_template(name).safe_substitute(safe), status_code=status)
+    safe["login_form"] = _template("_login_form.html").template.rstrip()
+    content = _template(name).safe_substitute(safe)
+    page = _template("_layout.html").safe_substitute(
+        title=safe.get("title", "voxa"), body_class=html.escape(body_class), content=content)
+    return HTMLResponse(page, status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -52,7 +58,7 @@ async def chat_page(slug: Annotated[str, PathParam(max_length=64)], rt: RuntimeD
         return render("not_found.html", status=404, title="Unknown business",
                       message=f"There is no business called \u201c{slug}\u201d here.")
     return render("chat.html", title=f"Chat with {business.name}", slug=business.slug,
-                  business_name=business.name, embed="embed" if embed else "")
+                  business_name=business.name, body_class="embed" if embed else "")
 
 
 @router.get("/assistant", response_class=HTMLResponse)
