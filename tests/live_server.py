@@ -3,6 +3,7 @@ with the same launcher the benchmarks use; its log is kept as a test artifact.""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,10 @@ def live_server(tmp: Path, extra_env: dict[str, str], *, artifact: str) -> Itera
                    extra_env=env, log_level="INFO") as s:
             server.base = s.base
             yield server
+        # everything serve started (livekit-server, the model server) went with it
+        leftovers = subprocess.run(["pgrep", "-f", str(server.data_dir)], capture_output=True,
+                                   text=True)
+        assert leftovers.stdout.strip() == "", f"orphaned processes: {leftovers.stdout}"
     finally:
         if server.log.exists():
             artifacts = ROOT / "test-artifacts"

@@ -78,17 +78,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Voice jobs run in child processes: share the store through the database.
         settings = settings.model_copy(update={"store": "sql"})
     os.environ.update(settings_env(settings))
-    try:
-        app = create_app(settings, run_scheduler=True, run_voice=voice)
-        log.info("serve_starting", url=f"http://{settings.host}:{settings.port}",
-                 database=settings.effective_database_url.split("://")[0],
-                 store="redis" if settings.redis_url else settings.store,
-                 livekit=settings.livekit_url or None, voice=voice)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                    access_log=False)
-    finally:
-        if livekit_server is not None:
-            livekit_server.stop()
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so cleanup lives
+    # in the app's lifespan (and the child also dies with us: PR_SET_PDEATHSIG).
+    app = create_app(settings, run_scheduler=True, run_voice=voice,
+                     on_shutdown=[livekit_server.astop] if livekit_server else None)
+    log.info("serve_starting", url=f"http://{settings.host}:{settings.port}",
+             database=settings.effective_database_url.split("://")[0],
+             store="redis" if settings.redis_url else settings.store,
+             livekit=settings.livekit_url or None, voice=voice)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                access_log=False)
     return 0
 
 

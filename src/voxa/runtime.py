@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from voxa.auth.tokens import TokenSigner
 from voxa.kv import TTLStore, create_store
 from voxa.metrics import Metrics
+from voxa.sessions.directory import BusinessDirectory
 from voxa.sessions.livekit_tokens import LiveKitTokens
 from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Settings
@@ -28,6 +29,7 @@ class Runtime:
     voices: VoiceCatalog
     livekit: LiveKitTokens | None
     metrics: Metrics = field(default_factory=Metrics)
+    directory: BusinessDirectory = field(default_factory=BusinessDirectory)
 
     async def aclose(self) -> None:
         await self.store.aclose()

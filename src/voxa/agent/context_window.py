@@ -73,11 +73,15 @@ async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summa
     if len(recent) <= trim_at:
         return False
     oldest_kept = recent[window - 1]
+    # The newest messages before the window; after a long backlog the older
+    # ones would not fit the bounded summary anyway, and folding newest-first
+    # keeps one fold per backlog instead of one per turn until caught up.
     batch = list((await db.execute(
         select(AgentMessage).where(of_session, AgentMessage.id > upto,
                                    AgentMessage.id < oldest_kept)
-        .order_by(AgentMessage.id).limit(4 * trim_at)
+        .order_by(AgentMessage.id.desc()).limit(4 * trim_at)
     )).scalars())
+    batch.reverse()
     data["summary"] = summarizer.fold(str(data.get("summary") or ""), batch)
     data["summary_upto"] = batch[-1].id
     await sessions_repo.merge_context(db, row.session_id, data, scope=Scope.system())

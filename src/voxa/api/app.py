@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -68,6 +68,7 @@ async def start_voice_worker(settings: Settings, stack: AsyncExitStack) -> None:
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, model: llm.LLM[Any] | None = None,
     run_scheduler: bool = False, run_voice: bool = False,
+    on_shutdown: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> FastAPI:
     """Build the app.
 
@@ -80,6 +81,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            for callback in on_shutdown or ():
+                stack.push_async_callback(callback)
             rt = runtime
             if rt is None:
                 rt = await open_runtime(settings)

@@ -34,6 +34,7 @@ async def run(backend_name: str, quick: bool, big: int = 100_000) -> None:
                 await db.flush()
                 agent = AgentConfig(business_id=b.id, name="a", is_default=True)
                 db.add(agent)
+                await db.flush()
                 sids = {}
                 for label in ("small", "big"):
                     sid = new_session_id()

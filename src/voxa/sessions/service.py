@@ -21,7 +21,7 @@ from voxa.identity import (
     user_id_for,
     verify_customer_id,
 )
-from voxa.kv.keys import session_key
+from voxa.kv.keys import config_key, session_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.agent_dispatch import ensure_agent
@@ -80,15 +80,18 @@ class _Who:
     business: Business | None
     customer_id: str | None = None
     new_profile: Profile | None = None
+    returning: bool = False
+    default_agent: AgentConfig | None = None
 
 
-async def _resolve_business(db: AsyncSession, slug: str | None) -> Business:
+async def _resolve_business(rt: Runtime, db: AsyncSession, slug: str | None
+                            ) -> tuple[Business, AgentConfig | None]:
     if not slug:
         raise InvalidInput("this role needs a business", code="business_required")
-    business = await businesses_repo.get_by_slug(db, slug)
-    if business is None or business.status != "active":
+    found = await rt.directory.lookup(db, slug)
+    if found is None or found[0].status != "active":
         raise NotFound(f"unknown business {slug!r}", code="unknown_business")
-    return business
+    return found
 
 
 async def _resolve_who(
@@ -96,9 +99,10 @@ async def _resolve_who(
 ) -> _Who:
     """Identity and business from verified credentials; the body only asks."""
     if req.role is Role.customer:
-        business = await _resolve_business(db, req.business)
+        business, agent = await _resolve_business(rt, db, req.business)
         info = req.customer or CustomerInfo()
         secret = rt.settings.signing_key()
+        returning = bool(info.customer_id)
         if info.customer_id:
             customer_id = verify_customer_id(secret, business.id, info.customer_id)
         else:
@@ -106,7 +110,8 @@ async def _resolve_who(
         identity = customer_identity(business.id, customer_id)
         user_id = user_id_for(identity)
         new_profile = None
-        if await profiles_repo.get_by_id(db, user_id) is None:
+        # A freshly issued id has no profile yet: only returning customers are looked up.
+        if not returning or await profiles_repo.get_by_id(db, user_id) is None:
             new_profile = Profile(
                 id=user_id,
                 identity=identity,
@@ -115,7 +120,8 @@ async def _resolve_who(
                 email=normalize_email(info.email) if info.email else None,
                 display_name=info.name,
             )
-        return _Who(user_id, info.name or "Guest", business, customer_id, new_profile)
+        return _Who(user_id, info.name or "Guest", business, customer_id, new_profile,
+                    returning, agent)
 
     if principal is None:
         raise Unauthenticated(f"a {req.role} session needs a bearer token")
@@ -131,26 +137,24 @@ async def _resolve_who(
         if req.business:
             raise InvalidInput("a general session has no business", code="invalid_business")
         return _Who(profile.id, name, None)
-    own = (
-        await _resolve_business(db, req.business)
+    own, agent = (
+        await _resolve_business(rt, db, req.business)
         if req.business
-        else await businesses_repo.get_by_id(db, principal.business_id or "")
+        else (await businesses_repo.get_by_id(db, principal.business_id or ""), None)
     )
     if own is None or own.id != principal.business_id:
         raise Forbidden(
             "owners can only start sessions of their own business", code="role_not_allowed"
         )
-    return _Who(profile.id, name, own)
+    return _Who(profile.id, name, own, default_agent=agent)
 
 
-async def _resolve_agent(
-    db: AsyncSession, req: StartRequest, business: Business | None
-) -> AgentConfig:
-    bid = business.id if business else None
+async def _resolve_agent(db: AsyncSession, req: StartRequest, who: _Who) -> AgentConfig:
+    bid = who.business.id if who.business else None
     if req.agent_id:
         agent = await businesses_repo.get_agent(db, req.agent_id, business_id=bid)
     else:
-        agent = await businesses_repo.default_agent(db, business_id=bid)
+        agent = who.default_agent or await businesses_repo.default_agent(db, business_id=bid)
     if agent is None:
         raise NotFound("agent not found", code="unknown_agent")
     return agent
@@ -213,7 +217,7 @@ async def start_session(
         raise InvalidInput("channel must be text, voice or phone", code="invalid_channel")
     async with rt.db() as db:
         who = await _resolve_who(rt, db, req, principal)
-        agent = await _resolve_agent(db, req, who.business)
+        agent = await _resolve_agent(db, req, who)
         config = resolve_config(agent.default_config or {}, req.config or {}, rt.voices)
         session_id = new_session_id()
         slug = who.business.slug if who.business else None
@@ -235,17 +239,26 @@ async def start_session(
             started_at=now,
             last_activity_at=now,
         )
-        if who.new_profile is not None:
+        if who.new_profile is not None and who.returning:
             try:
                 async with db.begin_nested():
                     db.add(who.new_profile)
             except IntegrityError:
                 pass  # the same customer's concurrent first session created it
+        elif who.new_profile is not None:
+            db.add(who.new_profile)
         db.add(row)
-        await db.commit()
-    ttl = rt.settings.session_max_hours * 3600
-    await rt.store.set(session_key(session_id), _summary(row, slug), ttl=ttl)
-    await store_config(rt.store, rt.db, row, row.config, max_hours=rt.settings.session_max_hours)
+        # Cache keys first, then the commit: a session that is not committed yet
+        # cannot be ended, so these writes can never revive an ended one.
+        ttl = rt.settings.session_max_hours * 3600
+        keys = (session_key(session_id), config_key(session_id))
+        await rt.store.set(keys[0], _summary(row, slug), ttl=ttl)
+        await rt.store.set(keys[1], json.dumps(row.config), ttl=ttl)
+        try:
+            await db.commit()
+        except BaseException:
+            await rt.store.delete(*keys)
+            raise
     rt.metrics.sessions_started.labels(role=row.role, channel=row.channel).inc()
     log.info(
         "session_started",

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from voxa.logs import get_logger
+from voxa.procs import die_with_parent
 
 log = get_logger(__name__)
 
@@ -102,6 +103,7 @@ class LiveKitDevServer:
                 [str(self.binary), "--config", str(config), "--bind", "127.0.0.1",
                  "--node-ip", "127.0.0.1"],
                 stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         finally:
             logf.close()

@@ -134,7 +134,8 @@ async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness
         if voice is not None:
             agent.default_config = {**(agent.default_config or {}), "voice": voice}
         await db.commit()
-        return _agent_out(agent)
+    rt.directory.invalidate(business.slug)
+    return _agent_out(agent)
 
 
 def _merge(current: dict[str, Any] | None, changes: Mapping[Any, str]) -> dict[str, Any]:
