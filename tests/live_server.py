@@ -4,6 +4,7 @@ with the same launcher the benchmarks use; its log is kept as a test artifact.""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +47,13 @@ def live_server(tmp: Path, extra_env: dict[str, str], *, artifact: str) -> Itera
             server.base = s.base
             yield server
         # everything serve started (livekit-server, the model server) went with it
-        leftovers = subprocess.run(["pgrep", "-f", str(server.data_dir)], capture_output=True,
-                                   text=True)
-        assert leftovers.stdout.strip() == "", f"orphaned processes: {leftovers.stdout}"
+        for _ in range(50):  # children exit on their own signal; give them a moment
+            leftovers = subprocess.run(["pgrep", "-f", str(server.data_dir)],
+                                       capture_output=True, text=True).stdout.strip()
+            if not leftovers:
+                break
+            time.sleep(0.1)
+        assert leftovers == "", f"orphaned processes: {leftovers}"
     finally:
         if server.log.exists():
             artifacts = ROOT / "test-artifacts"

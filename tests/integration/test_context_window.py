@@ -4,13 +4,13 @@ per turn does not grow with the length of the conversation."""
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from tests.helpers import bearer, create_business, start_customer
 from voxa.agent.context_window import ExtractiveSummarizer, load_window, maybe_summarize
 from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.runtime import Runtime
-from voxa.storage.models import AgentMessage
+from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 
@@ -21,6 +21,9 @@ async def _fill(rt: Runtime, sid: str, n: int, start: int = 0) -> None:
             {"session_id": sid, "role": "user" if i % 2 == 0 else "assistant",
              "content": f"fact number {i}. more words" if i % 2 == 0 else f"ok {i}"}
             for i in range(start, start + n)])
+        # as a real conversation would, count them on the session
+        await db.execute(update(AgentSession).where(AgentSession.session_id == sid).values(
+            message_count=AgentSession.message_count + n))
         await db.commit()
 
 

@@ -7,12 +7,11 @@ from typing import Any
 
 from livekit.agents import Agent, llm
 
-from voxa.agent import memory
 from voxa.agent.prompts import greeting_for, instructions_for
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
 from voxa.runtime import Runtime
-from voxa.storage.models import AgentSession
+from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.scope import Scope
 
@@ -64,14 +63,9 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
     )
 
 
-async def memory_brief(rt: Runtime, ctx: SessionContext, *, limit: int = 8) -> str | None:
-    """A few of the user's own memories, for the system prompt."""
-    async with rt.db() as db:
-        rows = await memory.list_memories(
-            db, ns=memory.Namespace(ctx.business_id or "general", ctx.user_id), limit=limit)
-    if not rows:
-        return None
-    return "Known about the user: " + "; ".join(f"{m.key} = {m.value}" for m in rows)
+def memory_brief(memories: list[Memory]) -> str:
+    """The user's own memories, as a line of the system prompt."""
+    return "Known about the user: " + "; ".join(f"{m.key} = {m.value}" for m in memories)
 
 
 async def build_assistant(rt: Runtime, row: AgentSession, **kwargs: Any) -> VoxaAssistant:

@@ -59,6 +59,13 @@ async def load_window(db: AsyncSession, row: AgentSession, *, size: int = WINDOW
     return Window(summary=str(summary) if summary else None, messages=chat_messages(rows))
 
 
+def fold_due(row: AgentSession, message_count: int, *, trim_at: int = TRIM_AT) -> bool:
+    """Cheap check (no query): can more than ``trim_at`` messages have piled up
+    since the last fold? Only then does :func:`maybe_summarize` look."""
+    last = int((row.context_data or {}).get("summary_count") or 0)
+    return message_count - last > trim_at
+
+
 async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summarizer,
                           *, window: int = WINDOW, trim_at: int = TRIM_AT) -> bool:
     """Once more than ``trim_at`` messages follow the last fold, fold all but the
@@ -84,5 +91,6 @@ async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summa
     batch.reverse()
     data["summary"] = summarizer.fold(str(data.get("summary") or ""), batch)
     data["summary_upto"] = batch[-1].id
+    data["summary_count"] = row.message_count
     await sessions_repo.merge_context(db, row.session_id, data, scope=Scope.system())
     return True

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,17 +28,18 @@ from voxa.agent.context_window import (
     ExtractiveSummarizer,
     Summarizer,
     Window,
+    fold_due,
     load_window,
     maybe_summarize,
 )
 from voxa.agent.extract import extract_memories
-from voxa.agent.memory import Namespace, remember
+from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
-from voxa.storage.models import AgentMessage, AgentSession
+from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -79,6 +81,9 @@ class TextTurns:
         self.summarizer = summarizer or ExtractiveSummarizer()
         self._gates: dict[str, _Gate] = {}
         self._background: set[asyncio.Task[TurnResult]] = set()
+        # Each session's assistant (persona + tools bound to it), kept while the
+        # conversation is active: building one costs two queries and tool set-up.
+        self._assistants: OrderedDict[str, tuple[float, VoxaAssistant]] = OrderedDict()
         # Requests queue at a shared local model: allow for the wait.
         self._conn = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=90)
 
@@ -134,6 +139,24 @@ class TextTurns:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, 30)
 
+    ASSISTANT_TTL = 300.0
+    MAX_ASSISTANTS = 2_000
+
+    async def _assistant(self, row: AgentSession) -> VoxaAssistant:
+        now = time.monotonic()
+        hit = self._assistants.get(row.session_id)
+        if hit is not None and hit[0] > now:
+            self._assistants.move_to_end(row.session_id)
+            return hit[1]
+        assistant = await build_assistant(self.rt, row)
+        self._assistants[row.session_id] = (now + self.ASSISTANT_TTL, assistant)
+        while len(self._assistants) > self.MAX_ASSISTANTS:
+            self._assistants.popitem(last=False)
+        return assistant
+
+    def forget_session(self, session_id: str) -> None:
+        self._assistants.pop(session_id, None)
+
     # -- one turn -----------------------------------------------------------
     async def _accept(self, row: AgentSession, text: str, cmid: str | None
                       ) -> tuple[AgentMessage, AgentMessage | None]:
@@ -151,7 +174,7 @@ class TextTurns:
             message = AgentMessage(session_id=row.session_id, role="user", content=text,
                                    client_message_id=cmid)
             db.add(message)
-            if not await sessions_repo.touch(db, row.session_id, scope=scope, messages=1):
+            if await sessions_repo.add_messages(db, row.session_id, 1, scope=scope) is None:
                 await db.rollback()
                 raise Gone("the session has ended; start a new one", code="session_ended")
             try:
@@ -187,23 +210,28 @@ class TextTurns:
             await on_accepted(message)
         await self._learn(row, message.content)
 
-        assistant = await build_assistant(self.rt, row)
+        assistant = await self._assistant(row)
         with session_scope(assistant.persona.ctx):
+            ctx = assistant.persona.ctx
             async with self.rt.db() as db:
-                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
-                window = await load_window(db, fresh or row)
-            chat_ctx = await self._chat_context(assistant, window)
+                # The row the access check loaded: its summary is at most one
+                # turn old, which the window (newest 20 messages) covers.
+                window = await load_window(db, row)
+                memories = await list_memories(
+                    db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
+            chat_ctx = self._chat_context(assistant, window, memories)
             generated = await self._generate(assistant, chat_ctx, row, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
 
-    async def _chat_context(self, assistant: VoxaAssistant, window: Window) -> llm.ChatContext:
+    @staticmethod
+    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory]
+                      ) -> llm.ChatContext:
         system = [assistant.persona.instructions]
-        brief = await memory_brief(self.rt, assistant.persona.ctx)
-        if brief:
-            system.append(brief)
+        if memories:
+            system.append(memory_brief(memories))
         if window.summary:
             system.append("Earlier in this conversation the user said: " + window.summary)
         ctx = llm.ChatContext.empty()
@@ -277,15 +305,17 @@ class TextTurns:
             for tm in generated.tool_messages:
                 db.add(tm)
             db.add(reply)
-            count = 1 + len(generated.tool_messages)
-            if not await sessions_repo.touch(db, row.session_id, scope=scope, messages=count):
+            added = 1 + len(generated.tool_messages)
+            count = await sessions_repo.add_messages(db, row.session_id, added, scope=scope)
+            if count is None:
                 await db.rollback()
                 raise Gone("the session ended while the assistant was replying",
                            code="session_ended")
             await db.commit()
-            fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
-            if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
-                await db.commit()
+            if fold_due(row, count):
+                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+                if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
+                    await db.commit()
         return reply
 
     def _after_turn(self, row: AgentSession, generated: _Generated, latency_ms: int) -> None:

@@ -57,6 +57,18 @@ async def touch(db: AsyncSession, session_id: str, *, scope: Scope, messages: in
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
+async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scope: Scope
+                       ) -> int | None:
+    """Like :func:`touch`, returning the new message count (None: not active)."""
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages)
+        .returning(AgentSession.message_count)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
 async def finish(
     db: AsyncSession, session_id: str, *, scope: Scope, status: str, reason: str
 ) -> bool:
