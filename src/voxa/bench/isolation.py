@@ -76,7 +76,9 @@ async def run(backend_name: str, quick: bool, n: int = 1000) -> None:
                                             headers=h)).json()["messages"]
                         if any(tok not in m["content"] for m in hist) or len(hist) != 2 * turns:
                             crossings["history"] += 1
-                        return {"i": i, "kind": kind, "headers": h}
+                        # whose memories: the account for owners and general users
+                        # (all their sessions), the session's own customer otherwise
+                        return {"i": i, "kind": kind, "principal": headers or h}
 
                 start = time.perf_counter()
                 done = await asyncio.gather(*(one(i) for i in range(n)))
@@ -85,7 +87,7 @@ async def run(backend_name: str, quick: bool, n: int = 1000) -> None:
                 # users and owners hold several sessions: all of theirs, no one else's).
                 own: dict[str, set[str]] = {}
                 for item in done:
-                    key = item["headers"]["Authorization"]
+                    key = item["principal"]["Authorization"]
                     own.setdefault(key, set()).add(tokens[item["i"]])
                 for key, mine in own.items():
                     r = await c.get("/v1/me/memories", headers={"Authorization": key})
