@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import update
@@ -274,3 +275,42 @@ async def test_session_older_than_max_age_times_out_on_access(
     r = await client.get(f"/v1/sessions/{s['session_id']}", headers=bearer(s["session_token"]))
     assert r.json()["status"] == "timeout" and r.json()["end_reason"] == "max_age"
     assert await runtime.store.exists(*all_session_keys(s["session_id"])) == 0
+
+
+async def test_sessions_on_the_sql_store_never_wait_on_their_own_lock(
+        tmp_path: Path) -> None:
+    """The embedded voice setup keeps the TTL store in the database: no store
+    call may happen while the same request holds a write transaction."""
+    import asyncio as aio
+
+    from tests.conftest import make_settings
+    from voxa.agent.scripted_llm import ScriptedLLM
+    from voxa.api.app import create_app
+    from voxa.runtime import open_runtime
+
+    settings = make_settings(tmp_path, store="sql")
+    rt = await open_runtime(settings)
+    app = create_app(settings, runtime=rt, model=ScriptedLLM())
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            await create_business(c, "sqlstore-co")
+            user = await create_user(c, "sql@example.com")
+            async with aio.timeout(20):
+                s = await start_customer(c, "sqlstore-co")
+                again = await start_customer(c, "sqlstore-co",
+                                             customer={"customer_id": s["customer_id"]})
+                g = await start_with_token(c, user["token"], "general", config={"voice": "craig"})
+                r = await c.post(f"/v1/sessions/{s['session_id']}/messages", json={"text": "hi"},
+                                 headers=bearer(s["session_token"]))
+                assert r.status_code == 200
+                r = await c.patch(f"/v1/sessions/{g['session_id']}/config",
+                                  json={"voice": "olivia"}, headers=bearer(user["token"]))
+                assert r.status_code == 200
+                r = await c.post(f"/v1/sessions/{again['session_id']}/end",
+                                 headers=bearer(again["session_token"]))
+                assert r.status_code == 200
+            assert (await _stored_config(rt, g["session_id"]))["voice"] == "olivia"
+            assert await rt.store.exists(*all_session_keys(again["session_id"])) == 0
+    finally:
+        await rt.aclose()

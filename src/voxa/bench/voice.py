@@ -55,7 +55,7 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
         backend = Backend.choose(backend_name, d)
         result["backend"] = backend.name
         env = {"VOXA_LLM": llm} if llm != "scripted" else {}
-        with serve(backend, d, voice=True, extra_env=env) as srv:
+        with serve(backend, d, voice=True, extra_env=env, log_level="INFO") as srv:
             store = SqlStore(create_engine(f"sqlite+aiosqlite:///{d / 'voxa.db'}"))
             async with httpx.AsyncClient(base_url=srv.base, timeout=60) as c:
                 slug = f"voice-{uuid.uuid4().hex[:6]}"

@@ -239,22 +239,25 @@ async def start_session(
             started_at=now,
             last_activity_at=now,
         )
-        if who.new_profile is not None and who.returning:
-            try:
-                async with db.begin_nested():
-                    db.add(who.new_profile)
-            except IntegrityError:
-                pass  # the same customer's concurrent first session created it
-        elif who.new_profile is not None:
-            db.add(who.new_profile)
-        db.add(row)
-        # Cache keys first, then the commit: a session that is not committed yet
-        # cannot be ended, so these writes can never revive an ended one.
+        # Cache keys first, then the row: a session that is not committed yet
+        # cannot be ended, so these writes can never revive an ended one. The
+        # read transaction ends before any store call (the SQL store would wait
+        # on its lock); the row goes in with a transaction of its own.
+        await db.commit()
         ttl = rt.settings.session_max_hours * 3600
         keys = (session_key(session_id), config_key(session_id))
         await rt.store.set(keys[0], _summary(row, slug), ttl=ttl)
         await rt.store.set(keys[1], json.dumps(row.config), ttl=ttl)
         try:
+            if who.new_profile is not None and who.returning:
+                try:
+                    async with db.begin_nested():
+                        db.add(who.new_profile)
+                except IntegrityError:
+                    pass  # the same customer's concurrent first session created it
+            elif who.new_profile is not None:
+                db.add(who.new_profile)
+            db.add(row)
             await db.commit()
         except BaseException:
             await rt.store.delete(*keys)
