@@ -131,6 +131,16 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def uss_mib(pid: int) -> float:
+    """Memory unique to one process (MiB): what it costs beyond pages it shares
+    with its parent (job processes fork from a prewarmed server)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total / 1024
+
+
 def children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
     return [int(x) for x in out.stdout.split()]

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from voxa.bench.common import Backend, pct, report, rss_mib, scratch_dir, serve
+from voxa.bench.common import Backend, pct, report, rss_mib, scratch_dir, serve, uss_mib
 from voxa.kv.keys import agent_pid_key
 from voxa.kv.sql import SqlStore
 from voxa.storage.db import create_engine
@@ -39,7 +39,9 @@ async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
         first = client.agent_audio.voiced_after(ended)
         pid = await store.get(agent_pid_key(grant["session_id"]))
         rss = rss_mib(int(pid)) if pid else float("nan")
-        return {"join_s": join, "first_audio_s": (first - ended) if first else None, "rss": rss}
+        uss = uss_mib(int(pid)) if pid else float("nan")
+        return {"join_s": join, "first_audio_s": (first - ended) if first else None, "rss": rss,
+                "uss": uss}
     finally:
         await client.aclose()
 
@@ -76,14 +78,17 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
         joins = [x["join_s"] * 1000 for x in items if x["join_s"] is not None]
         firsts = [x["first_audio_s"] * 1000 for x in items if x["first_audio_s"] is not None]
         rss = [x["rss"] for x in items if x["rss"] == x["rss"]]
+        uss = [x["uss"] for x in items if x["uss"] == x["uss"]]
         entry = {"sessions": len(items), "join_p50_ms": round(pct(joins, 50)),
                  "join_p95_ms": round(pct(joins, 95)),
                  "first_audio_p50_ms": round(pct(firsts, 50)),
                  "first_audio_p95_ms": round(pct(firsts, 95)),
                  "missed_replies": len(items) - len(firsts),
-                 "job_rss_mib": round(statistics.fmean(rss), 1) if rss else None}
+                 "job_rss_mib": round(statistics.fmean(rss), 1) if rss else None,
+                 "job_uss_mib": round(statistics.fmean(uss), 1) if uss else None}
         result["runs"][name] = entry
         rows.append([name, entry["join_p50_ms"], entry["join_p95_ms"], entry["first_audio_p50_ms"],
-                     entry["first_audio_p95_ms"], entry["missed_replies"], entry["job_rss_mib"]])
+                     entry["first_audio_p95_ms"], entry["missed_replies"], entry["job_rss_mib"],
+                     entry["job_uss_mib"]])
     report("voice", result, rows, ["run", "join p50 ms", "join p95 ms", "1st audio p50 ms",
-                                   "1st audio p95 ms", "missed", "job RSS MiB"])
+                                   "1st audio p95 ms", "missed", "job RSS MiB", "job USS MiB"])
