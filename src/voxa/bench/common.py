@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voxa.storage.models import AgentConfig, Business
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,18 @@ class Backend:
             raise SystemExit("--backend postgres needs VOXA_BENCH_POSTGRES_URL and "
                              "VOXA_BENCH_REDIS_URL (or the VOXA_TEST_* ones)")
         return cls("postgres+redis", pg, redis)
+
+
+async def seed_business(db: AsyncSession, prefix: str) -> tuple[Business, AgentConfig]:
+    """A business and its default agent written straight to the database
+    (for benchmarks that time the storage layer, not signup)."""
+    business = Business(slug=f"{prefix}-{uuid.uuid4().hex[:6]}", name=prefix.title())
+    db.add(business)
+    await db.flush()
+    agent = AgentConfig(business_id=business.id, name="assistant", is_default=True)
+    db.add(agent)
+    await db.flush()
+    return business, agent
 
 
 def free_port() -> int:

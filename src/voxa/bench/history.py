@@ -9,12 +9,12 @@ import uuid
 from sqlalchemy import insert
 
 from voxa.agent.context_window import ExtractiveSummarizer, load_window, maybe_summarize
-from voxa.bench.common import Backend, report, scratch_dir
+from voxa.bench.common import Backend, report, scratch_dir, seed_business
 from voxa.runtime import open_runtime
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.rooms import build_room_name
 from voxa.settings import build_settings
-from voxa.storage.models import AgentConfig, AgentMessage, AgentSession, Business
+from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 
@@ -29,12 +29,7 @@ async def run(backend_name: str, quick: bool, big: int = 100_000) -> None:
                                                redis_url=backend.redis_url))
         try:
             async with rt.db() as db:
-                b = Business(slug=f"hist-{uuid.uuid4().hex[:6]}", name="H")
-                db.add(b)
-                await db.flush()
-                agent = AgentConfig(business_id=b.id, name="a", is_default=True)
-                db.add(agent)
-                await db.flush()
+                b, agent = await seed_business(db, "hist")
                 sids = {}
                 for label in ("small", "big"):
                     sid = new_session_id()

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from voxa.bench.common import Backend, report, scratch_dir, serve, summary_ms
+from voxa.bench.common import Backend, report, scratch_dir, seed_business, serve, summary_ms
 from voxa.bench.http_load import closed_loop, paced
 from voxa.kv.keys import config_key
 from voxa.runtime import open_runtime
@@ -16,7 +16,7 @@ from voxa.sessions.ids import new_session_id
 from voxa.sessions.livekit_tokens import TokenRequest
 from voxa.sessions.rooms import build_room_name
 from voxa.settings import build_settings
-from voxa.storage.models import AgentConfig, AgentSession, Business
+from voxa.storage.models import AgentSession
 
 LIVEKIT = {"LIVEKIT_URL": "ws://127.0.0.1:7880", "LIVEKIT_API_KEY": "bench",
            "LIVEKIT_API_SECRET": "bench-secret-bench-secret-bench-secret-1234"}
@@ -33,11 +33,7 @@ async def baseline(backend: Backend, data_dir: Any, n: int) -> dict[str, float]:
     assert rt.livekit is not None
     try:
         async with rt.db() as db:
-            b = Business(slug=f"base-{uuid.uuid4().hex[:6]}", name="Baseline")
-            db.add(b)
-            await db.flush()
-            agent = AgentConfig(business_id=b.id, name="a", is_default=True)
-            db.add(agent)
+            b, agent = await seed_business(db, "base")
             await db.commit()
         lat = []
         start = time.perf_counter()
