@@ -229,7 +229,7 @@ async def test_end_removes_all_keys_and_late_writes_do_not_revive(
     async with runtime.db() as db:
         row = await sessions_repo.get(db, sid, scope=Scope.system())
         assert row is not None
-        assert not await sessions_repo.touch(db, sid, scope=Scope.system(), messages=1)
+        assert await sessions_repo.add_messages(db, sid, 1, scope=Scope.system()) is None
         await db.commit()
     await store_config(runtime.store, runtime.db, row, {"voice": "craig"}, max_hours=4)
     assert await runtime.store.exists(*all_session_keys(sid)) == 0

@@ -109,7 +109,8 @@ async def test_finish_is_conditional_and_blocks_late_writes(runtime: Runtime) ->
         await db.commit()
     assert results == [True, False, False]
     async with runtime.db() as db:
-        assert not await sessions_repo.touch(db, s.session_id, scope=Scope.system(), messages=1)
+        assert await sessions_repo.add_messages(db, s.session_id, 1, scope=Scope.system()) is None
+        assert not await sessions_repo.touch(db, s.session_id, scope=Scope.system())
         assert not await sessions_repo.set_config(
             db, s.session_id, {"voice": "x"}, scope=Scope.system()
         )
@@ -125,7 +126,7 @@ async def test_concurrent_touches_count_exactly(runtime: Runtime) -> None:
 
     async def touch() -> None:
         async with runtime.db() as db:
-            assert await sessions_repo.touch(db, s.session_id, scope=Scope.system(), messages=2)
+            assert await sessions_repo.add_messages(db, s.session_id, 2, scope=Scope.system())
             await db.commit()
 
     await asyncio.gather(*(touch() for _ in range(25)))

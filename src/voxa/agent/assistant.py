@@ -13,7 +13,6 @@ from voxa.context import SessionContext
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo
-from voxa.storage.scope import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +71,3 @@ async def build_assistant(rt: Runtime, row: AgentSession, **kwargs: Any) -> Voxa
     persona = await load_persona(rt, row)
     return VoxaAssistant(persona, build_tools(rt, persona.ctx), **kwargs)
 
-
-def session_scope_of(row: AgentSession) -> Scope:
-    return Scope.user(row.user_id, row.business_id)

@@ -9,9 +9,6 @@ from enum import StrEnum
 class PrincipalKind(StrEnum):
     owner = "owner"
     general = "general"
-    customer = "customer"  # holds a session token for one customer session
-    session = "session"  # holds a session token (any role)
-    operator = "operator"
 
 
 @dataclass(frozen=True, slots=True)

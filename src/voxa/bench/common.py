@@ -157,11 +157,6 @@ def uss_mib(pid: int) -> float:
     return total / 1024
 
 
-def children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return [int(x) for x in out.stdout.split()]
-
-
 def report(name: str, result: dict[str, Any], rows: list[list[Any]], header: list[str]) -> None:
     """One JSON line (machine) and a table (human), on stdout."""
     sys.stdout.write(json.dumps({"bench": name, **result}, default=str) + "\n")

@@ -46,8 +46,8 @@ class TranscriptWriter:
                     db.add(AgentMessage(
                         session_id=self._sid, role=role, content=text, latency_ms=latency_ms,
                         model_used=self._model if role == "assistant" else None))
-                    if not await sessions_repo.touch(db, self._sid, scope=self._scope,
-                                                     messages=1):
+                    if await sessions_repo.add_messages(db, self._sid, 1,
+                                                        scope=self._scope) is None:
                         await db.rollback()
                         log.info("turn_dropped_session_ended", role=role)
                         self.session_ended.set()

@@ -44,22 +44,20 @@ async def list_sessions(
     return list((await db.execute(stmt)).scalars())
 
 
-async def touch(db: AsyncSession, session_id: str, *, scope: Scope, messages: int = 0) -> bool:
-    """Record activity (and ``messages`` new messages) on an active session."""
-    values: dict[str, Any] = {"last_activity_at": utcnow()}
-    if messages:
-        values["message_count"] = AgentSession.message_count + messages
+async def touch(db: AsyncSession, session_id: str, *, scope: Scope) -> bool:
+    """Record activity on an active session; False when it is not active."""
     stmt = (
         update(AgentSession)
         .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
-        .values(**values)
+        .values(last_activity_at=utcnow())
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scope: Scope
                        ) -> int | None:
-    """Like :func:`touch`, returning the new message count (None: not active)."""
+    """Record activity and ``messages`` new messages; the new message count, or
+    None when the session is not active (nothing is changed then)."""
     stmt = (
         update(AgentSession)
         .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
