@@ -85,10 +85,14 @@ class LocalModelServer:
         finally:
             logf.close()
 
-    async def healthy(self, wait_s: float = 10) -> bool:
+    async def healthy(self, wait_s: float = 10, *, path: str = "/openapi.json") -> bool:
+        """Is the server answering? The default probe needs no model lock:
+        ``/v1/models`` queues behind every generation in progress, so a busy
+        server would look dead (the readiness check at start-up uses it)."""
+        root = self.base_url.removesuffix("/v1")
         try:
             async with httpx.AsyncClient(timeout=wait_s) as client:
-                r = await client.get(f"{self.base_url}/models")
+                r = await client.get(f"{root}{path}")
                 return r.status_code == 200
         except httpx.HTTPError:
             return False
@@ -98,7 +102,7 @@ class LocalModelServer:
         while asyncio.get_running_loop().time() < deadline:
             if self._proc is not None and self._proc.returncode is not None:
                 raise RuntimeError(f"model server exited; see {self._log_path}")
-            if await self.healthy(wait_s=2):
+            if await self.healthy(wait_s=2, path="/v1/models"):
                 return
             await asyncio.sleep(0.2)
         raise RuntimeError(f"model server not ready after {wait_s}s; see {self._log_path}")
