@@ -253,11 +253,13 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
         assert await cv.wait_for(lambda: cv.agent_identity is not None, 60), "no fresh agent"
         pcm, rate = speech("Are you still there?")
         ended = await cv.say(pcm, rate)
-        if await cv.wait_for(lambda: bool(cv.agent_said(ended)), 60):
+        if await cv.wait_for(lambda t=ended: bool(cv.agent_said(t)), 60):
             answered = True
             break
-        while await store.exists(agent_pid_key(victim["session_id"])):
-            await asyncio.sleep(0.5)  # let the failed job's heartbeat go first
+        gone_by = time.monotonic() + 30  # let the lost job's heartbeat expire first
+        while await store.exists(agent_pid_key(victim["session_id"])) and (
+                time.monotonic() < gone_by):
+            await asyncio.sleep(0.5)
     assert answered, "no reply after resuming into a fresh job"
 
 
