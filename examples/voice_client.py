@@ -48,7 +48,7 @@ async def main() -> None:
     client = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"])
     await client.connect()
     print(f"room {grant['room_name']}")
-    if not await client.wait_for_agent(60):
+    if not await client.wait_for_agent(60) or not await client.wait_until_ready(60):
         raise SystemExit("no agent joined: is the voice worker running?")
     await client.wait_for(lambda: bool(client.agent_said()), 60)
     for text in client.agent_said():

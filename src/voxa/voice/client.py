@@ -73,6 +73,10 @@ class VoiceClient:
                 self.agent_joined_at = time.monotonic()
                 self._changed.set()
 
+        @room.on("participant_attributes_changed")
+        def _attrs(changed: dict[str, str], p: rtc.Participant) -> None:
+            self._changed.set()
+
         @room.on("track_subscribed")
         def _track(track: rtc.Track, pub: rtc.RemoteTrackPublication,
                    p: rtc.RemoteParticipant) -> None:
@@ -118,6 +122,17 @@ class VoiceClient:
 
     async def wait_for_agent(self, within: float = 30) -> bool:
         return await self.wait_for(lambda: self.agent_identity is not None, within)
+
+    def agent_ready(self) -> bool:
+        """The agent's session is running (LiveKit agents publish their state as
+        the ``lk.agent.state`` attribute once they listen)."""
+        agent = self.room.remote_participants.get(self.agent_identity or "")
+        return agent is not None and agent.attributes.get("lk.agent.state") in (
+            "listening", "thinking", "speaking")
+
+    async def wait_until_ready(self, within: float = 60) -> bool:
+        """Wait for an agent that listens: speech sent before that is not heard."""
+        return await self.wait_for(self.agent_ready, within)
 
     def agent_said(self, since: float = 0.0) -> list[str]:
         return [t.text for t in self.transcripts
