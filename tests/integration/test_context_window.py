@@ -75,3 +75,25 @@ async def test_long_conversation_prompt_stays_bounded(client: httpx.AsyncClient,
     async with runtime.db() as db:
         row = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
     assert row is not None and len(row.context_data["summary"]) <= 1500
+
+
+async def test_summary_fold_keeps_other_context(client: httpx.AsyncClient,
+                                                runtime: Runtime) -> None:
+    """A fold from a row read earlier writes only the summary keys: a voice job's
+    agent_status set in between survives."""
+    await create_business(client, "fold-co")
+    s = await start_customer(client, "fold-co")
+    await _fill(runtime, s["session_id"], 80)
+    async with runtime.db() as db:
+        stale = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
+    async with runtime.db() as db:
+        await sessions_repo.merge_context(db, s["session_id"], {"agent_status": "running"},
+                                          scope=Scope.system())
+        await db.commit()
+    assert stale is not None
+    async with runtime.db() as db:
+        assert await maybe_summarize(db, stale, ExtractiveSummarizer())
+        await db.commit()
+        row = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
+    assert row is not None and row.context_data["agent_status"] == "running"
+    assert row.context_data["summary"]

@@ -89,8 +89,12 @@ async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summa
         .order_by(AgentMessage.id.desc()).limit(4 * trim_at)
     )).scalars())
     batch.reverse()
-    data["summary"] = summarizer.fold(str(data.get("summary") or ""), batch)
-    data["summary_upto"] = batch[-1].id
-    data["summary_count"] = row.message_count
-    await sessions_repo.merge_context(db, row.session_id, data, scope=Scope.system())
+    # Only the summary keys: the rest of context_data (agent_status, …) may have
+    # changed since ``row`` was read and must not be written back stale.
+    changes = {
+        "summary": summarizer.fold(str(data.get("summary") or ""), batch),
+        "summary_upto": batch[-1].id,
+        "summary_count": row.message_count,
+    }
+    await sessions_repo.merge_context(db, row.session_id, changes, scope=Scope.system())
     return True

@@ -53,6 +53,14 @@ def remaining_ttl(row: AgentSession, max_hours: float) -> float:
     return max(1.0, (expires - utcnow()).total_seconds())
 
 
+async def cache_config(store: TTLStore, row: AgentSession, config: dict[str, Any], *,
+                       max_hours: float) -> None:
+    """Write ``session:{id}:config`` with the session's remaining lifetime as TTL.
+    Callers make sure this cannot revive an ended session (see store_config)."""
+    await store.set(config_key(row.session_id), json.dumps(config),
+                    ttl=remaining_ttl(row, max_hours))
+
+
 async def _is_active(db: async_sessionmaker[AsyncSession], session_id: str) -> bool:
     async with db() as session:
         fresh = await sessions_repo.get(session, session_id, scope=Scope.system())
@@ -70,10 +78,9 @@ async def store_config(
     Takes the session factory, not an open session: no store call may wait
     while a database transaction is held (the SQL store would wait on it).
     """
-    key = config_key(row.session_id)
-    await store.set(key, json.dumps(config), ttl=remaining_ttl(row, max_hours))
+    await cache_config(store, row, config, max_hours=max_hours)
     if not await _is_active(db, row.session_id):
-        await store.delete(key)
+        await store.delete(config_key(row.session_id))
 
 
 async def load_config(

@@ -25,7 +25,13 @@ from voxa.kv.keys import config_key, session_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.agent_dispatch import ensure_agent
-from voxa.sessions.config import SessionConfigPatch, load_config, resolve_config, store_config
+from voxa.sessions.config import (
+    SessionConfigPatch,
+    cache_config,
+    load_config,
+    resolve_config,
+    store_config,
+)
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.lifecycle import close_session, expire_if_overdue
 from voxa.sessions.livekit_tokens import TokenRequest
@@ -247,7 +253,7 @@ async def start_session(
         ttl = rt.settings.session_max_hours * 3600
         keys = (session_key(session_id), config_key(session_id))
         await rt.store.set(keys[0], _summary(row, slug), ttl=ttl)
-        await rt.store.set(keys[1], json.dumps(row.config), ttl=ttl)
+        await cache_config(rt.store, row, row.config, max_hours=rt.settings.session_max_hours)
         try:
             if who.new_profile is not None and who.returning:
                 try:

@@ -24,6 +24,7 @@ from voxa.api.schemas import (
 )
 from voxa.runtime import Runtime
 from voxa.sessions import service
+from voxa.sessions.lifecycle import expire_if_overdue
 from voxa.sessions.rooms import Role
 from voxa.sessions.service import CustomerInfo, SessionGrant, StartRequest
 from voxa.storage.models import AgentSession
@@ -113,8 +114,6 @@ async def end_session(
 
 @router.get("/{session_id}", response_model=SessionOut)
 async def get_session(row: ReadableSession, rt: RuntimeDep) -> SessionOut:
-    from voxa.sessions.lifecycle import expire_if_overdue
-
     row = await expire_if_overdue(rt, row)
     config = await service.session_config(rt, row)
     return await session_out(rt, row, config)
