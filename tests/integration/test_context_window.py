@@ -84,16 +84,21 @@ async def test_summary_fold_keeps_other_context(client: httpx.AsyncClient,
     await create_business(client, "fold-co")
     s = await start_customer(client, "fold-co")
     await _fill(runtime, s["session_id"], 80)
+
+    async def set_status(status: str) -> None:
+        async with runtime.db() as db:
+            await sessions_repo.merge_context(db, s["session_id"], {"agent_status": status},
+                                              scope=Scope.system())
+            await db.commit()
+
+    await set_status("running")
     async with runtime.db() as db:
         stale = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
-    async with runtime.db() as db:
-        await sessions_repo.merge_context(db, s["session_id"], {"agent_status": "running"},
-                                          scope=Scope.system())
-        await db.commit()
+    await set_status("exited")
     assert stale is not None
     async with runtime.db() as db:
         assert await maybe_summarize(db, stale, ExtractiveSummarizer())
         await db.commit()
         row = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
-    assert row is not None and row.context_data["agent_status"] == "running"
+    assert row is not None and row.context_data["agent_status"] == "exited"
     assert row.context_data["summary"]
