@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from livekit.agents import llm
+from livekit.agents import APIConnectOptions, llm
 
 from voxa.settings import Settings
 
 LOCAL_MODEL_ALIAS = "smollm2-135m-instruct"
 # Where child processes (voice jobs) find the shared local model server.
 LOCAL_LLM_URL_ENV = "VOXA_LOCAL_LLM_URL"
+# Requests queue at one shared model server (local) or a rate-limited provider:
+# a request behind several long generations waits well past livekit's 10 s
+# default. Used by text turns and voice jobs alike.
+MODEL_CONN_OPTIONS = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +51,22 @@ def scripted() -> llm.LLM[Any]:
 
 def openai_compatible(*, model: str, base_url: str | None, api_key: str | None,
                       max_tokens: int = 256) -> llm.LLM[Any]:
+    """An OpenAI-compatible chat model whose replies stop at ``max_tokens``."""
     from livekit.plugins import openai
 
     kwargs: dict[str, object] = {"model": model, "max_completion_tokens": max_tokens}
     if base_url:
         kwargs["base_url"] = base_url
+        if not _is_openai(base_url):
+            # llama-cpp's server (and other compatible servers) ignore OpenAI's
+            # newer `max_completion_tokens` and read only `max_tokens`: without
+            # it a local reply runs on to the context limit, minutes at 70 tok/s.
+            kwargs["extra_body"] = {"max_tokens": max_tokens}
     # A local server needs no key but the client insists on one.
     kwargs["api_key"] = api_key or "not-needed"
     return openai.LLM(**kwargs)  # type: ignore[arg-type]
+
+
+def _is_openai(base_url: str) -> bool:
+    # OpenAI itself refuses `max_tokens` for its reasoning models.
+    return urlsplit(base_url).hostname == "api.openai.com"

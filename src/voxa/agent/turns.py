@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import APIConnectOptions, APIError, llm
+from livekit.agents import APIError, llm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +34,7 @@ from voxa.agent.context_window import (
 )
 from voxa.agent.extract import extract_memories
 from voxa.agent.memory import Namespace, list_memories, remember
+from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.logs import get_logger
@@ -84,8 +85,6 @@ class TextTurns:
         # Each session's assistant (persona + tools bound to it), kept while the
         # conversation is active: building one costs two queries and tool set-up.
         self._assistants: OrderedDict[str, tuple[float, VoxaAssistant]] = OrderedDict()
-        # Requests queue at a shared local model: allow for the wait.
-        self._conn = APIConnectOptions(max_retry=1, retry_interval=0.5, timeout=90)
 
     @property
     def model_name(self) -> str:
@@ -250,7 +249,8 @@ class TextTurns:
             calls: list[llm.FunctionToolCall] = []
             usage_seen = False
             try:
-                stream = self.llm.chat(chat_ctx=chat_ctx, tools=tools, conn_options=self._conn)
+                stream = self.llm.chat(chat_ctx=chat_ctx, tools=tools,
+                                       conn_options=MODEL_CONN_OPTIONS)
                 async with stream:
                     async for chunk in stream:
                         if chunk.usage is not None:

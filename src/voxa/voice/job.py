@@ -22,7 +22,6 @@ from typing import Any
 from livekit import rtc
 from livekit.agents import (
     AgentSession,
-    APIConnectOptions,
     AutoSubscribe,
     JobContext,
     JobProcess,
@@ -34,7 +33,13 @@ from livekit.agents.voice.agent_session import SessionConnectOptions
 
 from voxa.agent.assistant import build_assistant
 from voxa.agent.context_window import load_window
-from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
+from voxa.agent.models import (
+    LOCAL_LLM_URL_ENV,
+    MODEL_CONN_OPTIONS,
+    openai_compatible,
+    parse_provider,
+    scripted,
+)
 from voxa.context import session_scope
 from voxa.errors import InvalidInput
 from voxa.logs import configure_logging, get_logger
@@ -229,9 +234,7 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             # queue behind real ones (and a cancelled one was seen not to be
             # re-issued), so answer once the turn is over.
             turn_handling={"preemptive_generation": {"enabled": False}},
-            # Requests queue at the shared model: wait for a turn, don't time out.
-            conn_options=SessionConnectOptions(
-                llm_conn_options=APIConnectOptions(max_retry=2, timeout=90)),
+            conn_options=SessionConnectOptions(llm_conn_options=MODEL_CONN_OPTIONS),
         )
 
         @session.on("conversation_item_added")
