@@ -3,7 +3,7 @@ from pathlib import Path
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.rooms import build_room_name
 from voxa.settings import Settings, build_settings, settings_env
-from voxa.voice.worker import PoolFilter
+from voxa.voice.worker import CapacityServer, PoolFilter, build_worker
 
 
 def test_default_pool_takes_every_session_room() -> None:
@@ -43,3 +43,21 @@ def test_settings_survive_the_trip_to_a_job_process(tmp_path: Path,
     assert (child.store, child.resume_minutes, child.livekit_url) == ("sql", 7, s.livekit_url)
     assert child.livekit_api_secret is not None
     assert child.livekit_api_secret.get_secret_value() == "s" * 40
+
+
+def test_a_burst_of_calls_to_an_idle_worker_is_taken_up_to_its_slots(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # livekit-agents 1.8 alone counts the first accepted-but-not-launched call
+    # of an idle worker as the whole threshold, refusing the rest of a burst.
+    # This drives the library's own availability decision (private API, pinned
+    # version): it fails if an upgrade changes it.
+    s = build_settings(data_dir=tmp_path, livekit_url="ws://127.0.0.1:7880",
+                       livekit_api_key="k", livekit_api_secret="s" * 40)
+    server = build_worker(s, max_jobs=3, num_idle_processes=1)
+    server._devmode = False
+    monkeypatch.setattr(CapacityServer, "active_jobs", property(lambda self: []))
+    for reserved in range(3):
+        server._reserved_slots = reserved
+        assert server._is_available(), reserved
+    server._reserved_slots = 3
+    assert not server._is_available()

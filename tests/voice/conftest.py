@@ -50,8 +50,10 @@ async def clients() -> AsyncIterator[list[VoiceClient]]:
 @cache
 def speech(text: str) -> tuple[bytes, int]:
     """``text`` spoken by the offline Piper voice (int16 mono PCM, sample rate)."""
+    from voxa.voice.tts_local import piper_pcm
+
     voice = _piper()
-    return b"".join(c.audio_int16_bytes for c in voice.synthesize(text)), voice.config.sample_rate
+    return piper_pcm(voice, text), voice.config.sample_rate
 
 
 @cache

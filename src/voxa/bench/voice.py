@@ -17,7 +17,7 @@ from voxa.kv.keys import agent_pid_key
 from voxa.kv.sql import SqlStore
 from voxa.storage.db import create_engine
 from voxa.voice.client import VoiceClient
-from voxa.voice.tts_local import load_piper
+from voxa.voice.tts_local import load_piper, piper_pcm
 
 
 async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
@@ -51,7 +51,7 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
     sequential = 3 if quick else 6
     concurrent_levels = [2] if quick else [2, 4, 6]
     piper = load_piper("en_US-joe-medium")
-    pcm = b"".join(ch.audio_int16_bytes for ch in piper.synthesize("What are your opening hours?"))
+    pcm = piper_pcm(piper, "What are your opening hours?")
     rows: list[list[Any]] = []
     result: dict[str, Any] = {"llm": llm, "runs": {}}
     with scratch_dir() as d:

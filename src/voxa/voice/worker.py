@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from livekit.agents import AgentServer, JobRequest
 
@@ -14,6 +15,7 @@ from voxa.errors import InvalidInput
 from voxa.logs import get_logger
 from voxa.sessions.rooms import parse_room_name
 from voxa.settings import Settings
+from voxa.voice.inference import register_runners
 from voxa.voice.job import entrypoint, prewarm
 
 log = get_logger(__name__)
@@ -65,15 +67,30 @@ def make_request_handler(pool: PoolFilter):  # type: ignore[no-untyped-def]
 LIVEKIT_TARGET_LOAD = 0.7
 
 
-def capacity_load(max_jobs: int):  # type: ignore[no-untyped-def]
-    """Load from the job slots in use, scaled so a full worker reports the
-    server's target load. Deterministic, unlike CPU load, which spikes while job
-    processes prewarm and would turn a small burst of sessions away on 2 cores."""
+class CapacityServer(AgentServer):
+    """An ``AgentServer`` whose load is its share of job slots in use.
 
-    def load(server: AgentServer) -> float:
-        return LIVEKIT_TARGET_LOAD * min(1.0, len(server.active_jobs) / max_jobs)
+    Load from slots is deterministic, unlike CPU load, which spikes while job
+    processes prewarm and would turn a small burst of sessions away on 2 cores.
+    Calls accepted but not yet launched count as slots too: livekit-agents 1.8
+    otherwise estimates each such call, while no job is active, as the whole
+    threshold divided by ``num_idle_processes`` — with one idle process the
+    first of a burst of calls to an idle worker made it "full" and the others
+    were refused until it launched (one of six was never served).
+    """
 
-    return load
+    def __init__(self, *, max_jobs: int, **kwargs: Any) -> None:
+        super().__init__(load_fnc=self._slot_load, **kwargs)
+        self.max_jobs = max_jobs
+
+    def slots_load(self, slots: int) -> float:
+        return LIVEKIT_TARGET_LOAD * min(1.0, slots / self.max_jobs)
+
+    def _slot_load(self, server: AgentServer) -> float:
+        return self.slots_load(len(self.active_jobs))
+
+    def _get_effective_load(self) -> float:
+        return self.slots_load(len(self.active_jobs) + getattr(self, "_reserved_slots", 0))
 
 
 def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
@@ -83,7 +100,9 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
         raise RuntimeError(
             "the voice worker needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
     assert settings.livekit_api_secret is not None
-    server = AgentServer(
+    register_runners()
+    server = CapacityServer(
+        max_jobs=max_jobs or settings.worker_max_jobs,
         ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
         num_idle_processes=settings.worker_idle_processes if num_idle_processes is None
@@ -91,7 +110,6 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
         # the threshold is a share of capacity; the reported load is scaled
         load_threshold=LIVEKIT_TARGET_LOAD * (
             settings.worker_load_threshold if load_threshold is None else load_threshold),
-        load_fnc=capacity_load(max_jobs or settings.worker_max_jobs),
         setup_fnc=prewarm, initialize_process_timeout=120, host="127.0.0.1", port=0,
         job_memory_warn_mb=600, shutdown_process_timeout=15,
     )

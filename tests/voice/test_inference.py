@@ -1,0 +1,81 @@
+"""The worker's inference process runners, and how jobs call them: Piper's
+speech goes back through Whisper; a failing or silent inference process is an
+upstream error for that request, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import numpy as np
+import pytest
+from livekit import rtc
+from livekit.agents import APIConnectOptions, APIError, APITimeoutError
+from livekit.agents.ipc.inference_executor import InferenceExecutor
+
+from voxa.voice.inference import (
+    PIPER_METHOD,
+    WHISPER_METHOD,
+    PiperRunner,
+    WhisperRunner,
+    infer,
+)
+from voxa.voice.stt_whisper import to_whisper_input
+from voxa.voice.tts_local import piper_sample_rate, piper_voices
+
+pytestmark = [pytest.mark.slow, pytest.mark.voice]
+
+FAST = APIConnectOptions(max_retry=0, timeout=0.5)
+
+
+class InProcessExecutor(InferenceExecutor):
+    """The runners as the inference process runs them: on a thread."""
+
+    def __init__(self) -> None:
+        self.runners = {WHISPER_METHOD: WhisperRunner(), PIPER_METHOD: PiperRunner()}
+        for r in self.runners.values():
+            r.initialize()
+
+    async def do_inference(self, method: str, data: bytes) -> bytes | None:
+        try:
+            return await asyncio.to_thread(self.runners[method].run, data)
+        except Exception as e:  # the executor turns a runner's error into text
+            raise RuntimeError(f"inference of {method} failed: {e}") from e
+
+
+class SilentExecutor(InferenceExecutor):
+    """An inference process that died: requests are never answered."""
+
+    async def do_inference(self, method: str, data: bytes) -> bytes | None:
+        await asyncio.Event().wait()
+        return None
+
+
+async def test_piper_speech_is_heard_by_whisper() -> None:
+    executor = InProcessExecutor()
+    (voice,) = piper_voices()
+    req = json.dumps({"voice": voice, "text": "What are your opening hours?", "rate": 1.0})
+    pcm = await infer(executor, PIPER_METHOD, req.encode(),
+                      conn_options=APIConnectOptions(timeout=60))
+    assert len(pcm) > piper_sample_rate(voice)  # over half a second of int16 audio
+    frame = rtc.AudioFrame(pcm, piper_sample_rate(voice), 1, len(pcm) // 2)
+    heard = await infer(executor, WHISPER_METHOD, to_whisper_input(frame).tobytes(),
+                        conn_options=APIConnectOptions(timeout=60))
+    assert "opening hours" in heard.decode().lower()
+
+
+async def test_a_failing_runner_is_a_retryable_error() -> None:
+    executor = InProcessExecutor()
+    bad = json.dumps({"voice": "no-such-voice", "text": "hi"}).encode()
+    with pytest.raises(APIError) as err:
+        await infer(executor, PIPER_METHOD, bad, conn_options=FAST)
+    assert err.value.retryable and "no-such-voice" in str(err.value)
+    # Whisper on silence hears nothing rather than failing.
+    silence = np.zeros(16_000, dtype=np.float32).tobytes()
+    assert (await infer(executor, WHISPER_METHOD, silence,
+                        conn_options=APIConnectOptions(timeout=60))).strip() == b""
+
+
+async def test_a_silent_inference_process_times_out() -> None:
+    with pytest.raises(APITimeoutError):
+        await infer(SilentExecutor(), WHISPER_METHOD, b"", conn_options=FAST)
