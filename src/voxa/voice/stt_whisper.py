@@ -12,6 +12,8 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions, stt, utils
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
+from voxa.voice.inference import WHISPER_METHOD, infer
+
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from livekit.agents.ipc.inference_executor import InferenceExecutor
@@ -66,8 +68,6 @@ class WhisperSTT(stt.STT[Any]):
     async def _recognize_impl(self, buffer: utils.AudioBuffer, *,
                               language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions) -> stt.SpeechEvent:
-        from voxa.voice.inference import WHISPER_METHOD, infer
-
         frame = rtc.combine_audio_frames(buffer)
         out = await infer(self._executor, WHISPER_METHOD, to_whisper_input(frame).tobytes(),
                           conn_options=conn_options)

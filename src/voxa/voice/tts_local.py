@@ -15,6 +15,7 @@ import numpy as np
 from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIError, tts
 
 from voxa.sessions.voices import Voice
+from voxa.voice.inference import PIPER_METHOD, infer
 
 if TYPE_CHECKING:
     from livekit.agents.ipc.inference_executor import InferenceExecutor
@@ -81,8 +82,6 @@ class PiperTTS(tts.TTS[Any]):
         return "piper"
 
     async def _pcm(self, text: str, conn_options: APIConnectOptions) -> bytes:
-        from voxa.voice.inference import PIPER_METHOD, infer
-
         req = json.dumps({"voice": self.voice_name, "text": text, "rate": self._rate})
         return await infer(self._executor, PIPER_METHOD, req.encode(),
                            conn_options=conn_options)
