@@ -54,6 +54,9 @@ def live_server(tmp: Path, extra_env: dict[str, str], *, artifact: str) -> Itera
                 break
             time.sleep(0.1)
         assert leftovers == "", f"orphaned processes: {leftovers}"
+        # stopped the way docker and systemd stop it (SIGTERM to the group): in order
+        log = server.log_text()
+        assert "Application shutdown failed" not in log and "exit code 255" not in log
     finally:
         if server.log.exists():
             artifacts = ROOT / "test-artifacts"

@@ -47,9 +47,17 @@ async def clients() -> AsyncIterator[list[VoiceClient]]:
     await asyncio.gather(*(c.aclose() for c in opened), return_exceptions=True)
 
 
+async def speech(text: str) -> tuple[bytes, int]:
+    """``text`` spoken by the offline Piper voice (int16 mono PCM, sample rate).
+
+    Synthesized in a thread: blocking the test's event loop for it can starve
+    the other clients' microphones mid-sentence (their send queue runs dry, the
+    agent's VAD hears a pause and cuts the word in two)."""
+    return await asyncio.to_thread(_speech, text)
+
+
 @cache
-def speech(text: str) -> tuple[bytes, int]:
-    """``text`` spoken by the offline Piper voice (int16 mono PCM, sample rate)."""
+def _speech(text: str) -> tuple[bytes, int]:
     from voxa.voice.tts_local import piper_pcm
 
     voice = _piper()

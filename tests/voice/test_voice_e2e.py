@@ -90,7 +90,7 @@ async def test_customer_voice_conversation(api: httpx.AsyncClient,
     assert await c.wait_for(lambda: bool(c.agent_said()), 60), "no greeting"
     assert "Ann" in c.agent_said()[0]
 
-    pcm, rate = speech("What are your opening hours?")
+    pcm, rate = await speech("What are your opening hours?")
     ended = await c.say(pcm, rate)
     assert await c.wait_for(lambda: bool(c.agent_said(ended)), 90), "no reply transcript"
     first_audio = c.agent_audio.voiced_after(ended)
@@ -133,9 +133,11 @@ async def test_concurrent_voice_sessions_stay_isolated(api: httpx.AsyncClient,
     cs = await asyncio.gather(*(join(clients, g) for g in grants))
     await asyncio.gather(*(c.wait_for(lambda c=c: bool(c.agent_said()), 90) for c in cs))
 
+    # Every question is ready before anyone speaks, so all six talk at once.
+    said = [await speech(f"Please tell me about the {w}.") for w in WORDS]
+
     async def talk(i: int) -> bool:
-        pcm, rate = speech(f"Please tell me about the {WORDS[i]}.")
-        ended = await cs[i].say(pcm, rate)
+        ended = await cs[i].say(*said[i])
         return await cs[i].wait_for(lambda: bool(cs[i].agent_said(ended)), 150)
 
     answered = await asyncio.gather(*(talk(i) for i in range(len(cs))))
@@ -178,7 +180,7 @@ async def test_resume_same_room_history_no_second_greeting(
     grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Rey"}})
     c = await join(clients, grant)
     assert await c.wait_for(lambda: bool(c.agent_said()), 60)
-    pcm, rate = speech("I would like a chocolate cake.")
+    pcm, rate = await speech("I would like a chocolate cake.")
     ended = await c.say(pcm, rate)
     assert await c.wait_for(lambda: bool(c.agent_said(ended)), 90)
     before = await wait_history(api, grant, lambda m: len(m) >= 3)
@@ -197,7 +199,7 @@ async def test_resume_same_room_history_no_second_greeting(
     c2 = await join(clients, resumed)
     await asyncio.sleep(6)
     assert c2.agent_said() == [], "the agent greeted again on resume"
-    pcm, rate = speech("How much does it cost?")
+    pcm, rate = await speech("How much does it cost?")
     ended = await c2.say(pcm, rate)
     assert await c2.wait_for(lambda: bool(c2.agent_said(ended)), 90)
     after = await wait_history(api, grant, lambda m: len(m) >= len(before) + 2)
@@ -216,7 +218,7 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
     cv, co = await asyncio.gather(join(clients, victim), join(clients, other))
     for c in (cv, co):
         assert await c.wait_for(lambda c=c: bool(c.agent_said()), 60)
-    pcm, rate = speech("Tell me about your pizza.")
+    pcm, rate = await speech("Tell me about your pizza.")
     ended = await cv.say(pcm, rate)
     assert await cv.wait_for(lambda: bool(cv.agent_said(ended)), 90)
     kept = await wait_history(api, victim, lambda m: len(m) >= 3)
@@ -227,7 +229,7 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
     os.kill(pid, signal.SIGKILL)
 
     # The other session keeps talking.
-    pcm, rate = speech("Do you have coffee?")
+    pcm, rate = await speech("Do you have coffee?")
     ended = await co.say(pcm, rate)
     assert await co.wait_for(lambda: bool(co.agent_said(ended)), 90)
     # Nothing already said in the killed session is lost.
@@ -253,7 +255,7 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
                            headers=bearer(victim["session_token"]))
         assert r.status_code == 200 and r.json()["room_name"] == victim["room_name"]
         fresh = await join(clients, r.json())
-        pcm, rate = speech("Are you still there?")
+        pcm, rate = await speech("Are you still there?")
         ended = await fresh.say(pcm, rate)
         if await fresh.wait_for(lambda c=fresh, t=ended: bool(c.agent_said(t)), 60):
             answered = True

@@ -219,7 +219,7 @@ async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None
     transcript shows what the agent heard and its spoken reply."""
     from tests.voice.conftest import speech
 
-    pcm, rate = speech("What are your opening hours?")
+    pcm, rate = await speech("What are your opening hours?")
     wav = write_wav(tmp_path / "question.wav", pcm, rate)
     biz = await new_business(web_server)
     async with async_playwright() as p:

@@ -145,7 +145,9 @@ class VoiceClient:
     async def say(self, pcm: bytes, sample_rate: int, *, trailing_silence: float = 1.2) -> float:
         """Speak int16 mono PCM in real time; returns when the speech ended."""
         if self._source is None:
-            self._source = rtc.AudioSource(sample_rate, 1)
+            # a deep send queue: a busy event loop here must not leave a gap
+            # mid-sentence (the agent's VAD would end the utterance there)
+            self._source = rtc.AudioSource(sample_rate, 1, queue_size_ms=4000)
             track = rtc.LocalAudioTrack.create_audio_track("mic", self._source)
             await self.room.local_participant.publish_track(
                 track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))

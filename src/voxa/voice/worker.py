@@ -112,6 +112,7 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
             settings.worker_load_threshold if load_threshold is None else load_threshold),
         setup_fnc=prewarm, initialize_process_timeout=120, host="127.0.0.1", port=0,
         job_memory_warn_mb=600, shutdown_process_timeout=15,
+        preload_modules=["voxa.voice.forkserver"],
     )
     server.rtc_session(entrypoint, agent_name=settings.livekit_agent_name,
                        on_request=make_request_handler(pool or PoolFilter()))
