@@ -135,6 +135,52 @@ async def test_concurrent_touches_count_exactly(runtime: Runtime) -> None:
     assert row is not None and row.message_count == 50
 
 
+async def test_concurrent_context_merges_keep_every_key(runtime: Runtime) -> None:
+    """A voice job, the cleanup job and a summary fold write different keys of
+    one session's context at once: no writer drops another's key."""
+    b = await _business(runtime, "merge-co")
+    s = await _session(runtime, b, "u1", context_data={"kept": True})
+
+    async def merge(i: int) -> None:
+        async with runtime.db() as db:
+            assert await sessions_repo.merge_context(db, s.session_id, {f"k{i}": i},
+                                                     scope=Scope.system())
+            await asyncio.sleep(0.01)  # hold the transaction open while others merge
+            await db.commit()
+
+    await asyncio.gather(*(merge(i) for i in range(25)))
+    async with runtime.db() as db:
+        row = await sessions_repo.get(db, s.session_id, scope=Scope.system())
+    assert row is not None
+    assert row.context_data == {"kept": True, **{f"k{i}": i for i in range(25)}}
+
+
+async def test_context_merge_is_shallow_scoped_and_seen_by_loaded_rows(
+        runtime: Runtime) -> None:
+    a, other = await _business(runtime, "shallow-co"), await _business(runtime, "other-co")
+    s = await _session(runtime, a, "u1",
+                       context_data={"nested": {"x": 1, "y": 2}, "gone": "no", "n": 1})
+    async with runtime.db() as db:
+        loaded = await sessions_repo.get(db, s.session_id, scope=Scope.system())
+        assert loaded is not None and loaded.context_data["n"] == 1
+        changes = {"nested": {"x": 3}, "gone": None, "odd key.$[0]": [1, "two"]}
+        assert await sessions_repo.merge_context(db, s.session_id, changes,
+                                                 scope=Scope.business(a.id))
+        assert loaded.context_data == {"n": 1, **changes}
+        # out of scope, unknown, or a key SQLite cannot address: nothing written
+        with pytest.raises(ValueError):
+            await sessions_repo.merge_context(db, s.session_id, {"n": 9, 'a"b': 1},
+                                              scope=Scope.system())
+        assert not await sessions_repo.merge_context(db, s.session_id, {"n": 9},
+                                                     scope=Scope.business(other.id))
+        assert not await sessions_repo.merge_context(db, new_session_id(), {"n": 9},
+                                                     scope=Scope.system())
+        await db.commit()
+    async with runtime.db() as db:
+        row = await sessions_repo.get(db, s.session_id, scope=Scope.system())
+    assert row is not None and row.context_data == {"n": 1, **changes}
+
+
 async def test_messages_order_scope_and_cascade(runtime: Runtime) -> None:
     a, b = await _business(runtime, "msg-a"), await _business(runtime, "msg-b")
     s = await _session(runtime, a, "u1")

@@ -89,6 +89,7 @@ async def test_customer_voice_conversation(api: httpx.AsyncClient,
     c = await join(clients, grant)
     assert await c.wait_for(lambda: bool(c.agent_said()), 60), "no greeting"
     assert "Ann" in c.agent_said()[0]
+    assert await c.wait_for_turn(60), "the greeting never ended"
 
     pcm, rate = await speech("What are your opening hours?")
     ended = await c.say(pcm, rate)
@@ -132,6 +133,8 @@ async def test_concurrent_voice_sessions_stay_isolated(api: httpx.AsyncClient,
         for i, (body, token) in enumerate(specs)))
     cs = await asyncio.gather(*(join(clients, g) for g in grants))
     await asyncio.gather(*(c.wait_for(lambda c=c: bool(c.agent_said()), 90) for c in cs))
+    # each user lets the greeting finish (words over its first 3 s are not heard)
+    assert all(await asyncio.gather(*(c.wait_for_turn(90) for c in cs)))
 
     # Every question is ready before anyone speaks, so all six talk at once.
     said = [await speech(f"Please tell me about the {w}.") for w in WORDS]
@@ -180,6 +183,7 @@ async def test_resume_same_room_history_no_second_greeting(
     grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Rey"}})
     c = await join(clients, grant)
     assert await c.wait_for(lambda: bool(c.agent_said()), 60)
+    assert await c.wait_for_turn(60)
     pcm, rate = await speech("I would like a chocolate cake.")
     ended = await c.say(pcm, rate)
     assert await c.wait_for(lambda: bool(c.agent_said(ended)), 90)
@@ -218,6 +222,7 @@ async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
     cv, co = await asyncio.gather(join(clients, victim), join(clients, other))
     for c in (cv, co):
         assert await c.wait_for(lambda c=c: bool(c.agent_said()), 60)
+        assert await c.wait_for_turn(60)
     pcm, rate = await speech("Tell me about your pizza.")
     ended = await cv.say(pcm, rate)
     assert await cv.wait_for(lambda: bool(cv.agent_said(ended)), 90)

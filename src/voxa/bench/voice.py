@@ -34,7 +34,7 @@ async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
         join = (client.agent_joined_at or t0) - (client.connected_at or t0) if joined else None
         await client.wait_until_ready(60)
         await client.wait_for(lambda: bool(client.agent_said()), 60)  # greeting
-        await asyncio.sleep(3)  # let the greeting play out
+        await client.wait_for_turn(60)  # let the greeting play out
         ended = await client.say(pcm, rate)
         await client.wait_for(lambda: client.agent_audio.voiced_after(ended) is not None, 60)
         first = client.agent_audio.voiced_after(ended)

@@ -54,6 +54,7 @@ class VoiceClient:
         self.agent_identity: str | None = None
         self.agent_joined_at: float | None = None
         self.connected_at: float | None = None
+        self.agent_states: list[tuple[float, str]] = []  # (when, lk.agent.state)
         self._tasks: set[asyncio.Task[None]] = set()
         self._source: rtc.AudioSource | None = None
         self._changed = asyncio.Event()
@@ -75,6 +76,8 @@ class VoiceClient:
 
         @room.on("participant_attributes_changed")
         def _attrs(changed: dict[str, str], p: rtc.Participant) -> None:
+            if p.identity == self.agent_identity and "lk.agent.state" in changed:
+                self.agent_states.append((time.monotonic(), changed["lk.agent.state"]))
             self._changed.set()
 
         @room.on("track_subscribed")
@@ -94,6 +97,8 @@ class VoiceClient:
             if p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
                 self.agent_identity = p.identity
                 self.agent_joined_at = self.connected_at
+                if state := p.attributes.get("lk.agent.state"):
+                    self.agent_states.append((self.connected_at, state))
 
     async def _read_audio(self, track: rtc.Track) -> None:
         stream = rtc.AudioStream(track, sample_rate=48_000, num_channels=1)
@@ -134,6 +139,16 @@ class VoiceClient:
         """Wait for an agent that listens: speech sent before that is not heard."""
         return await self.wait_for(self.agent_ready, within)
 
+    async def wait_for_turn(self, within: float = 60) -> bool:
+        """Wait until the agent has spoken and listens again. A user who talks
+        over the agent's first words is not heard: livekit-agents feeds the
+        recognizer silence for the first 3 s of agent speech (its echo
+        cancellation warm-up)."""
+        def listening_after_speaking() -> bool:
+            states = [state for _at, state in self.agent_states]
+            return "speaking" in states and states[-1] == "listening"
+        return await self.wait_for(listening_after_speaking, within)
+
     def agent_said(self, since: float = 0.0) -> list[str]:
         return [t.text for t in self.transcripts
                 if t.identity == self.agent_identity and t.at >= since and t.text.strip()]
@@ -149,8 +164,17 @@ class VoiceClient:
             # mid-sentence (the agent's VAD would end the utterance there)
             self._source = rtc.AudioSource(sample_rate, 1, queue_size_ms=4000)
             track = rtc.LocalAudioTrack.create_audio_track("mic", self._source)
-            await self.room.local_participant.publish_track(
+            pub = await self.room.local_participant.publish_track(
                 track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+            # Audio sent before the agent has subscribed to a new track is
+            # dropped by the server: the first words of the first question were
+            # lost (under load, whole words). Then a moment for the agent's
+            # side to attach its stream to the track.
+            try:
+                await asyncio.wait_for(pub.wait_for_subscription(), 30)
+            except TimeoutError:
+                raise TimeoutError("no one subscribed to the microphone within 30 s") from None
+            await asyncio.sleep(0.5)
         source = self._source
         step = source.sample_rate // 100  # 10 ms
         samples = np.frombuffer(pcm, dtype=np.int16)

@@ -3,11 +3,14 @@ row still being active, so a late write can never revive an ended session."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from voxa.storage.models import AgentSession
 from voxa.storage.scope import Scope
@@ -94,11 +97,45 @@ async def set_config(
 async def merge_context(
     db: AsyncSession, session_id: str, values: dict[str, Any], *, scope: Scope
 ) -> bool:
-    row = await get(db, session_id, scope=scope)
-    if row is None:
+    """Set ``values``' keys of the session's ``context_data``, keeping the others.
+
+    One UPDATE that merges in the database: a voice job, the cleanup job and a
+    summary fold may change different keys of one session at the same moment,
+    and a read-modify-write would let the last writer drop the others' keys
+    (PostgreSQL's READ COMMITTED does not stop it).
+
+    Keys are the code's own names; one with a double quote is refused on every
+    backend because SQLite's JSON paths cannot name it."""
+    if bad := [k for k in values if '"' in k]:
+        raise ValueError(f"context keys with a double quote: {bad}")
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, _scoped(scope))
+        .values(context_data=_merged_context(db.get_bind().dialect.name, values))
+        .returning(AgentSession.context_data)
+        .execution_options(synchronize_session=False)
+    )
+    merged = (await db.execute(stmt)).scalar_one_or_none()
+    if merged is None:
         return False
-    row.context_data = {**(row.context_data or {}), **values}
+    # a copy of the row this session already loaded shows the merged value
+    # (expiring it instead would make the next attribute access do I/O)
+    for obj in db.identity_map.values():
+        if isinstance(obj, AgentSession) and obj.session_id == session_id:
+            set_committed_value(obj, "context_data", merged)
     return True
+
+
+def _merged_context(dialect: str, values: dict[str, Any]) -> Any:
+    column = AgentSession.context_data
+    if dialect == "postgresql":
+        return cast(cast(column, JSONB).op("||")(literal(values, JSONB)), JSON)
+    # SQLite: json_set per key replaces that key only (json_patch would merge
+    # nested objects and delete keys set to null, which a shallow merge does not)
+    args: list[Any] = []
+    for key, value in values.items():
+        args += [f'$."{key}"', func.json(json.dumps(value))]
+    return func.json_set(column, *args)
 
 
 async def stale_ids(
