@@ -38,7 +38,7 @@ def live_server(tmp: Path, extra_env: dict[str, str], *, artifact: str) -> Itera
     """``extra_env`` chooses the model etc.; without ``VOXA_LLM`` it is the local one."""
     if find_binary(ROOT) is None:
         pytest.fail("livekit-server is not installed: run scripts/bootstrap.sh --tools")
-    env = {"VOXA_LLM": "local", "VOXA_AGENT_HEARTBEAT_SECONDS": "1",
+    env = {"VOXA_LLM": "local", "VOXA_AGENT_HEARTBEAT_SECONDS": "2",
            "VOXA_CLEANUP_INTERVAL_SECONDS": "2", **extra_env}
     server = LiveServer("", tmp / "data")
     try:

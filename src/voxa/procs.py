@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import os
 import signal
 import sys
 
@@ -15,3 +17,26 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+# Batch work (the model server, Whisper and Piper) runs below the real-time audio
+# path (job processes, livekit-server, the API): with both at the same priority,
+# a burst of transcription on two cores starved the audio threads for long
+# enough that speech reached the recognizer with gaps ("rocket" heard as "rock").
+BATCH_NICENESS = 5
+
+
+def lower_priority(niceness: int = BATCH_NICENESS) -> None:
+    """Give every thread of this process (Linux priorities are per thread; new
+    threads inherit their creator's) the batch niceness. Idempotent."""
+    if not sys.platform.startswith("linux"):
+        return
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.setpriority(os.PRIO_PROCESS, int(tid), niceness)
+
+
+def batch_child() -> None:
+    """``preexec_fn`` for a batch child: dies with its parent, runs below the audio path."""
+    die_with_parent()
+    lower_priority()

@@ -1,6 +1,6 @@
 """The voice stack for end-to-end tests: the real main job (`voxa serve`: API,
-livekit-server on loopback, the shared SmolLM2 server and the voice worker)
-in a subprocess, and real `livekit.rtc` clients."""
+livekit-server on loopback, the model and the voice worker) in a subprocess,
+and real `livekit.rtc` clients."""
 
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ from voxa.voice.client import VoiceClient
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The main job as README's first command runs it, with the local model."""
-    yield from live_server(tmp_path_factory.mktemp("voice"), {}, artifact="voice-serve.log")
+    """The main job as README's first command runs it, with the scripted model
+    (it echoes "You said: …" at once, so each reply also shows what its agent
+    heard). Module-scoped: one stack at a time on two cores."""
+    yield from live_server(tmp_path_factory.mktemp("voice"), {"VOXA_LLM": "scripted"},
+                           artifact="voice-serve.log")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import httpx
 
 from voxa.agent.models import LOCAL_MODEL_ALIAS
 from voxa.logs import get_logger
-from voxa.procs import die_with_parent
+from voxa.procs import batch_child
 
 log = get_logger(__name__)
 
@@ -80,7 +80,7 @@ class LocalModelServer:
                 "--interrupt_requests", "False",
                 stdout=logf, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
                 env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-                preexec_fn=die_with_parent,
+                preexec_fn=batch_child,
             )
         finally:
             logf.close()

@@ -157,24 +157,29 @@ class VoiceClient:
         me = self.room.local_participant.identity
         return [t.text for t in self.transcripts if t.identity == me and t.at >= since]
 
+    async def open_microphone(self, sample_rate: int) -> None:
+        """Publish the microphone and wait until the agent listens to it, as a
+        browser does when a call starts. Audio sent on a new track before the
+        agent has subscribed is dropped by the server (the first words of the
+        first question were lost; under load, whole words)."""
+        if self._source is not None:
+            return
+        # a deep send queue: a busy event loop here must not leave a gap
+        # mid-sentence (the agent's VAD would end the utterance there)
+        self._source = rtc.AudioSource(sample_rate, 1, queue_size_ms=4000)
+        track = rtc.LocalAudioTrack.create_audio_track("mic", self._source)
+        pub = await self.room.local_participant.publish_track(
+            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+        try:
+            await asyncio.wait_for(pub.wait_for_subscription(), 30)
+        except TimeoutError:
+            raise TimeoutError("no one subscribed to the microphone within 30 s") from None
+        await asyncio.sleep(0.5)  # for the agent's side to attach its stream
+
     async def say(self, pcm: bytes, sample_rate: int, *, trailing_silence: float = 1.2) -> float:
         """Speak int16 mono PCM in real time; returns when the speech ended."""
-        if self._source is None:
-            # a deep send queue: a busy event loop here must not leave a gap
-            # mid-sentence (the agent's VAD would end the utterance there)
-            self._source = rtc.AudioSource(sample_rate, 1, queue_size_ms=4000)
-            track = rtc.LocalAudioTrack.create_audio_track("mic", self._source)
-            pub = await self.room.local_participant.publish_track(
-                track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
-            # Audio sent before the agent has subscribed to a new track is
-            # dropped by the server: the first words of the first question were
-            # lost (under load, whole words). Then a moment for the agent's
-            # side to attach its stream to the track.
-            try:
-                await asyncio.wait_for(pub.wait_for_subscription(), 30)
-            except TimeoutError:
-                raise TimeoutError("no one subscribed to the microphone within 30 s") from None
-            await asyncio.sleep(0.5)
+        await self.open_microphone(sample_rate)
+        assert self._source is not None
         source = self._source
         step = source.sample_rate // 100  # 10 ms
         samples = np.frombuffer(pcm, dtype=np.int16)

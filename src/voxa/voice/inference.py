@@ -20,6 +20,8 @@ import numpy as np
 from livekit.agents import APIConnectOptions, APIError, APITimeoutError
 from livekit.agents.inference_runner import _InferenceRunner
 
+from voxa.procs import lower_priority
+
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from livekit.agents.ipc.inference_executor import InferenceExecutor
@@ -37,6 +39,7 @@ class WhisperRunner(_InferenceRunner):
     def initialize(self) -> None:
         from voxa.voice.stt_whisper import load_whisper
 
+        lower_priority()  # before the model's threads exist: they inherit it
         # Two cores per utterance (measured here: 0.5 s instead of 0.8 s for a
         # 2.5 s question); one utterance per pair of cores in parallel.
         cores = os.cpu_count() or 2
@@ -57,6 +60,7 @@ class PiperRunner(_InferenceRunner):
     def initialize(self) -> None:
         from voxa.voice.tts_local import load_piper, piper_voices
 
+        lower_priority()
         self._lock = threading.Lock()
         # Installed voices are few and small: load them all now so no session
         # waits seconds for its first sentence.

@@ -1,0 +1,31 @@
+"""Batch work runs below the real-time audio path, on every thread."""
+
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import os, threading
+    from voxa.procs import BATCH_NICENESS, lower_priority
+
+    started, stop = threading.Event(), threading.Event()
+    def worker():
+        started.set(); stop.wait()
+    t = threading.Thread(target=worker); t.start(); started.wait()
+    lower_priority()
+    lower_priority()  # idempotent: set, not added
+    later = []
+    t2 = threading.Thread(target=lambda: later.append(os.getpriority(os.PRIO_PROCESS, 0)))
+    t2.start(); t2.join()
+    tids = [int(x) for x in os.listdir("/proc/self/task")]
+    print(sorted({os.getpriority(os.PRIO_PROCESS, tid) for tid in tids}), later,
+          BATCH_NICENESS)
+    stop.set(); t.join()
+""")
+
+
+def test_lower_priority_reaches_existing_and_new_threads() -> None:
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[5]", "[5]", "5"]
