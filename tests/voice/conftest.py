@@ -22,12 +22,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
 @pytest.fixture(scope="module")
-def voice_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The main job as README's first command runs it, with the scripted model
-    (it echoes "You said: …" at once, so each reply also shows what its agent
-    heard). Module-scoped: one stack at a time on two cores."""
-    yield from live_server(tmp_path_factory.mktemp("voice"), {"VOXA_LLM": "scripted"},
-                           artifact="voice-serve.log")
+def voice_stack(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The main job as README's first command runs it, with the model a test
+    module names in ``VOICE_LLM``: by default the scripted one (it echoes "You
+    said: …" at once, so each reply also shows what its agent heard).
+    Module-scoped: one stack at a time on two cores."""
+    llm = getattr(request.module, "VOICE_LLM", "scripted")
+    yield from live_server(tmp_path_factory.mktemp(f"voice-{llm}"), {"VOXA_LLM": llm},
+                           artifact=f"voice-{llm}-serve.log")
 
 
 @pytest.fixture

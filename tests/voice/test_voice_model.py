@@ -5,29 +5,16 @@ can speak (the local model answers one request at a time)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import httpx
 import pytest
 
-from tests.live_server import LiveServer, live_server
 from tests.voice.conftest import speech
 from tests.voice.helpers import business, join, start, wait_history
 from voxa.voice.client import VoiceClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
-
-@pytest.fixture(scope="module")
-def model_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    yield from live_server(tmp_path_factory.mktemp("voice-model"), {"VOXA_LLM": "local"},
-                           artifact="voice-model-serve.log")
-
-
-@pytest.fixture
-async def api(model_stack: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=model_stack.base, timeout=60) as c:
-        yield c
+VOICE_LLM = "local"  # this module's stack (conftest.voice_stack)
 
 
 async def test_customer_voice_conversation(api: httpx.AsyncClient,

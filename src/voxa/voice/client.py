@@ -54,7 +54,7 @@ class VoiceClient:
         self.agent_identity: str | None = None
         self.agent_joined_at: float | None = None
         self.connected_at: float | None = None
-        self.agent_states: list[tuple[float, str]] = []  # (when, lk.agent.state)
+        self.agent_states: list[str] = []  # the agent's lk.agent.state values, in order
         self._tasks: set[asyncio.Task[None]] = set()
         self._source: rtc.AudioSource | None = None
         self._changed = asyncio.Event()
@@ -77,7 +77,7 @@ class VoiceClient:
         @room.on("participant_attributes_changed")
         def _attrs(changed: dict[str, str], p: rtc.Participant) -> None:
             if p.identity == self.agent_identity and "lk.agent.state" in changed:
-                self.agent_states.append((time.monotonic(), changed["lk.agent.state"]))
+                self.agent_states.append(changed["lk.agent.state"])
             self._changed.set()
 
         @room.on("track_subscribed")
@@ -98,7 +98,7 @@ class VoiceClient:
                 self.agent_identity = p.identity
                 self.agent_joined_at = self.connected_at
                 if state := p.attributes.get("lk.agent.state"):
-                    self.agent_states.append((self.connected_at, state))
+                    self.agent_states.append(state)
 
     async def _read_audio(self, track: rtc.Track) -> None:
         stream = rtc.AudioStream(track, sample_rate=48_000, num_channels=1)
@@ -145,7 +145,7 @@ class VoiceClient:
         recognizer silence for the first 3 s of agent speech (its echo
         cancellation warm-up)."""
         def listening_after_speaking() -> bool:
-            states = [state for _at, state in self.agent_states]
+            states = self.agent_states
             return "speaking" in states and states[-1] == "listening"
         return await self.wait_for(listening_after_speaking, within)
 

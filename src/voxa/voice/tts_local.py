@@ -8,6 +8,7 @@ import io
 import json
 import uuid
 import wave
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +43,10 @@ def piper_model_path(name: str) -> Path:
     return path
 
 
+@cache
 def piper_sample_rate(name: str) -> int:
-    """From the voice's config, without loading the model."""
+    """From the voice's config, without loading the model (read once per name:
+    every session with a Piper voice asks at job start)."""
     config = json.loads(piper_model_path(name).with_suffix(".onnx.json").read_text())
     return int(config["audio"]["sample_rate"])
 
