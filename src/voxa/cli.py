@@ -63,6 +63,13 @@ def _embedded_livekit(settings: Settings, enabled: bool) -> tuple[Settings, Any]
         "livekit_api_secret": SecretStr(ep.api_secret)}), server
 
 
+# An idle HTTP connection stays open longer than clients and proxies keep theirs
+# (httpx 5 s, nginx upstream 60 s): with uvicorn's 5 s a client reusing its
+# pooled connection could send a request just as the server closed it and get
+# "server disconnected without sending a response" (seen under load).
+KEEP_ALIVE_SECONDS = 75
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -87,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
              store="redis" if settings.redis_url else settings.store,
              livekit=settings.livekit_url or None, voice=voice)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                access_log=False)
+                access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
 
 

@@ -3,7 +3,9 @@ create a business, start customer sessions, see isolation hold."""
 
 from __future__ import annotations
 
+import http.client
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +120,18 @@ def test_concurrent_sessions_share_the_local_model(server: str) -> None:
         assert r.status_code == 200, r.text
         assert r.json()["reply"]["content"].strip()
         assert r.json()["reply"]["content"] != "Sorry, I have no answer to that."
+
+
+def test_idle_connections_stay_open_longer_than_client_pools(server: str) -> None:
+    """httpx keeps an idle connection 5 s: the server must keep it longer, or a
+    request sent on it as the server closes it is lost."""
+    conn = http.client.HTTPConnection(server.removeprefix("http://"), timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() == b'{"status":"ok"}'
+        sock = conn.sock
+        time.sleep(6)  # idle past httpx's keepalive_expiry (uvicorn's default: 5 s)
+        conn.request("GET", "/healthz")  # a closed connection: RemoteDisconnected
+        assert conn.getresponse().read() == b'{"status":"ok"}' and conn.sock is sock
+    finally:
+        conn.close()

@@ -35,8 +35,9 @@ async def start(api: httpx.AsyncClient, body: dict[str, Any],
     return dict(r.json())
 
 
-async def join(clients: list[VoiceClient], grant: dict[str, Any]) -> VoiceClient:
-    c = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"])
+async def join(clients: list[VoiceClient], grant: dict[str, Any], *,
+               record_audio: bool = True) -> VoiceClient:
+    c = VoiceClient(grant["livekit"]["url"], grant["livekit"]["token"], record_audio=record_audio)
     clients.append(c)
     await c.connect()
     assert await c.wait_for_agent(60), "no agent joined"
@@ -60,6 +61,18 @@ async def wait_history(api: httpx.AsyncClient, grant: dict[str, Any], predicate:
         if predicate(msgs) or time.monotonic() > deadline:
             return msgs
         await asyncio.sleep(0.5)
+
+
+def heard_and_answered(messages: list[dict[str, Any]], word: str) -> bool:
+    """The user's turns (a question may be split in two) contain ``word`` and
+    an assistant turn followed them."""
+    users = ""
+    for m in messages:
+        if m["role"] == "user":
+            users += " " + m["content"].lower()
+        elif word in users:
+            return True
+    return False
 
 
 def agent_voice(c: VoiceClient) -> str | None:

@@ -25,6 +25,7 @@ from tests.voice.helpers import (
     agent_voice,
     bearer,
     business,
+    heard_and_answered,
     history,
     join,
     start,
@@ -58,52 +59,57 @@ async def test_concurrent_voice_sessions_stay_isolated(api: httpx.AsyncClient,
     grants = await asyncio.gather(*(
         start(api, {**body, "config": {"voice": voices[i]}}, token)
         for i, (body, token) in enumerate(specs)))
-    cs = await asyncio.gather(*(join(clients, g) for g in grants))
+    # The callers read the agents' words (transcriptions) and leave their audio
+    # to the network: six audio streams pulled into this one process compete
+    # with the stack for two cores.
+    cs = await asyncio.gather(*(join(clients, g, record_audio=False) for g in grants))
     await asyncio.gather(*(c.wait_for(lambda c=c: bool(c.agent_said()), 90) for c in cs))
     # each user lets the greeting finish (words over its first 3 s are not heard)
     assert all(await asyncio.gather(*(c.wait_for_turn(90) for c in cs)))
 
-    # Every question is ready before anyone speaks, so all six talk at once.
     said = [await speech(f"Please tell me about the {w}.") for w in WORDS]
     # Every microphone is open and heard before anyone speaks: publishing five
     # tracks while a sixth user talks garbled that user's words on two cores.
     await asyncio.gather(*(c.open_microphone(said[0][1]) for c in cs))
 
-    async def talk(i: int) -> bool:
-        # The sessions run side by side, but six questions of 1.6 s spoken in
-        # the same instant starve two cores of the real-time audio path (words
-        # came out garbled, e.g. "elephant" as "elf"); each starts 1.5 s after
-        # the previous one, so their replies overlap the later questions.
-        await asyncio.sleep(1.5 * i)
-        # A caller who was misheard says it again: the echo ("You said: …")
-        # tells. Up to three tries; crossings are never retried away — every
-        # transcript and reply is checked below for other sessions' words.
-        for _try in range(3):
-            ended = await cs[i].say(*said[i])
-            if not await cs[i].wait_for(lambda t=ended: bool(cs[i].agent_said(t)), 150):
-                return False
-            if WORDS[i] in " ".join(cs[i].agent_said(ended)).lower():
-                break
-            await cs[i].wait_for_turn(60)
-        return True
+    # All six sessions stay live throughout; two callers talk at any moment, and
+    # each next one starts while the others' replies play. Two cores carry 2-3
+    # voice conversations in real time (bench/RESULTS.md); six talking at once
+    # starved the audio path and the callers' own connections (ping timeouts).
+    talkers = asyncio.Semaphore(2)
 
-    answered = await asyncio.gather(*(talk(i) for i in range(len(cs))))
-    assert all(answered), f"sessions without a spoken reply: {answered}"
-    for i, (g, c) in enumerate(zip(grants, cs, strict=True)):
-        token = specs[i][1]
-        msgs = await wait_history(
-            api, g, lambda m: "assistant" in [x["role"] for x in m[2:]], token=token)
-        # greeting, the question, a reply (a pause the VAD hears mid-question
-        # under load may split the question into two user turns)
+    async def talk(i: int) -> list[dict[str, Any]]:
+        g, token = grants[i], specs[i][1]
+        async with talkers:
+            # A caller who was misheard says it again, as people do (up to three
+            # tries); crossings are never retried away: every transcript and
+            # reply is checked below for other sessions' words.
+            for _try in range(3):
+                before = len(await history(api, g, token))
+                await cs[i].say(*said[i])
+                msgs = await wait_history(
+                    api, g, lambda m, n=before: heard_and_answered(m[n:], WORDS[i]), 90, token)
+                if heard_and_answered(msgs[before:], WORDS[i]):
+                    break
+                await cs[i].wait_for_turn(60)
+            return msgs
+
+    histories = await asyncio.gather(*(talk(i) for i in range(len(cs))))
+    for i, (g, c, msgs) in enumerate(zip(grants, cs, histories, strict=True)):
+        others = [w for j, w in enumerate(WORDS) if j != i]
         roles = [m["role"] for m in msgs]
-        assert roles[:2] == ["assistant", "user"] and "assistant" in roles[2:], msgs
+        assert roles[0] == "assistant" and heard_and_answered(msgs, WORDS[i]), (i, msgs)
+        # each agent's persisted transcript: its own user's words, nobody else's
         users = " ".join(m["content"].lower() for m in msgs if m["role"] == "user")
-        assert WORDS[i] in users, (i, users)
-        assert not [w for j, w in enumerate(WORDS) if j != i and w in users], (i, users)
-        # the echoed spoken reply: its own user's word, nobody else's
-        reply = " ".join(c.agent_said()).lower()
-        assert WORDS[i] in reply, (i, reply)
-        assert not [w for j, w in enumerate(WORDS) if j != i and w in reply], (i, reply)
+        assert not [w for w in others if w in users], (i, users)
+        # the scripted model echoes what its agent heard ("You said: …")
+        replies = " ".join(m["content"].lower() for m in msgs if m["role"] == "assistant")
+        assert WORDS[i] in replies and not [w for w in others if w in replies], (i, replies)
+        # what reached the caller's room: its own reply, nobody else's
+        assert await c.wait_for(lambda c=c, i=i: WORDS[i] in " ".join(c.agent_said()).lower(),
+                                30), (i, c.agent_said())
+        spoken = " ".join(c.agent_said()).lower()
+        assert not [w for w in others if w in spoken], (i, spoken)
         # exactly one user and one agent in each room
         remote = list(c.room.remote_participants.values())
         assert len(remote) == 1 and remote[0].kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT

@@ -51,7 +51,7 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
     sequential = 3 if quick else 6
     concurrent_levels = [2] if quick else [2, 4, 6]
     piper = load_piper("en_US-joe-medium")
-    pcm = piper_pcm(piper, "What are your opening hours?")
+    pcm = piper_pcm(piper, "What are your opening hours?", variation=0.0)
     rows: list[list[Any]] = []
     result: dict[str, Any] = {"llm": llm, "runs": {}}
     with scratch_dir() as d:

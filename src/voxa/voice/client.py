@@ -45,9 +45,14 @@ class AgentAudio:
 
 
 class VoiceClient:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, *, record_audio: bool = True) -> None:
+        """``record_audio=False`` subscribes to the agent's audio (an agent only
+        speaks to a listener) but does not pull its frames into Python: a test
+        with many callers in one process leaves the cores to the stack. The
+        agent's words still arrive as transcriptions."""
         self.url = url
         self.token = token
+        self.record_audio = record_audio
         self.room = rtc.Room()
         self.transcripts: list[Transcript] = []
         self.agent_audio = AgentAudio()
@@ -83,7 +88,7 @@ class VoiceClient:
         @room.on("track_subscribed")
         def _track(track: rtc.Track, pub: rtc.RemoteTrackPublication,
                    p: rtc.RemoteParticipant) -> None:
-            if track.kind == rtc.TrackKind.KIND_AUDIO and (
+            if self.record_audio and track.kind == rtc.TrackKind.KIND_AUDIO and (
                     p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT):
                 self._spawn(self._read_audio(track))
 

@@ -3,16 +3,15 @@
 Each job process used to load Whisper and Piper itself: ≈390 MiB unique memory
 per voice session. The worker's single inference process (the one livekit-agents
 starts for its own end-of-turn model) now holds them; jobs send it audio or text
-over the IPC channel and keep only the VAD and the room I/O. Requests run on the
-inference process's thread pool: CTranslate2 and ONNX Runtime both release the
-GIL and allow concurrent calls on one model.
+over the IPC channel and keep only the VAD and the room I/O. The inference
+process answers one request at a time, in arrival order (livekit-agents 1.8
+awaits each before reading the next), so each request gets the whole model.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -41,9 +40,8 @@ class WhisperRunner(_InferenceRunner):
 
         lower_priority()  # before the model's threads exist: they inherit it
         # Two cores per utterance (measured here: 0.5 s instead of 0.8 s for a
-        # 2.5 s question); one utterance per pair of cores in parallel.
-        cores = os.cpu_count() or 2
-        self._model: WhisperModel = load_whisper(threads=2, replicas=max(1, cores // 2))
+        # 2.5 s question). One replica: requests arrive one at a time.
+        self._model: WhisperModel = load_whisper(threads=2, replicas=1)
 
     def run(self, data: bytes) -> bytes:
         from voxa.voice.stt_whisper import transcribe
@@ -53,7 +51,8 @@ class WhisperRunner(_InferenceRunner):
 
 
 class PiperRunner(_InferenceRunner):
-    """JSON ``{"voice", "text", "rate"}`` in, int16 PCM at the voice's rate out."""
+    """JSON ``{"voice", "text", "rate", "variation"?}`` in, int16 PCM at the
+    voice's rate out (``variation``: see ``tts_local.piper_pcm``)."""
 
     INFERENCE_METHOD = PIPER_METHOD
 
@@ -79,8 +78,10 @@ class PiperRunner(_InferenceRunner):
         from voxa.voice.tts_local import piper_pcm
 
         req: dict[str, Any] = json.loads(data)
+        variation = req.get("variation")
         return piper_pcm(self._voice(str(req["voice"])), str(req["text"]),
-                         speaking_rate=float(req.get("rate", 1.0)))
+                         speaking_rate=float(req.get("rate", 1.0)),
+                         variation=None if variation is None else float(variation))
 
 
 async def infer(executor: InferenceExecutor, method: str, data: bytes, *,

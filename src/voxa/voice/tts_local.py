@@ -57,11 +57,20 @@ def load_piper(name: str) -> PiperVoice:
     return PiperVoice.load(piper_model_path(name))
 
 
-def piper_pcm(voice: PiperVoice, text: str, *, speaking_rate: float = 1.0) -> bytes:
-    """int16 mono PCM at the voice's sample rate."""
+def piper_pcm(voice: PiperVoice, text: str, *, speaking_rate: float = 1.0,
+              variation: float | None = None) -> bytes:
+    """int16 mono PCM at the voice's sample rate.
+
+    Piper samples noise for each sentence, so the same text never sounds the
+    same twice (natural, and the voice's default). ``variation=0`` renders it
+    identically every time: a synthesized caller in a test or benchmark then
+    says exactly what was checked once (at the default, Whisper tiny heard
+    "opening hours" as "opening now" in 4 of 30 renderings).
+    """
     from piper import SynthesisConfig
 
-    config = SynthesisConfig(length_scale=1.0 / speaking_rate)
+    config = SynthesisConfig(length_scale=1.0 / speaking_rate, noise_scale=variation,
+                             noise_w_scale=variation)
     return b"".join(chunk.audio_int16_bytes for chunk in voice.synthesize(text, config))
 
 
