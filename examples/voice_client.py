@@ -18,8 +18,7 @@ import asyncio
 
 import httpx
 
-from voxa.voice.client import VoiceClient
-from voxa.voice.tts_local import load_piper
+from voxa.voice.client import VoiceClient, caller_speech
 
 
 async def main() -> None:
@@ -53,11 +52,9 @@ async def main() -> None:
     await client.wait_for(lambda: bool(client.agent_said()), 60)
     for text in client.agent_said():
         print(f"agent: {text}")
-    piper = load_piper("en_US-joe-medium")
     for line in lines:
-        pcm = b"".join(c.audio_int16_bytes for c in piper.synthesize(line))
         print(f"you:   {line}")
-        ended = await client.say(pcm, piper.config.sample_rate)
+        ended = await client.say(*caller_speech(line))
         await client.wait_for(lambda t=ended: bool(client.agent_said(t)), 90)
         for heard in client.user_transcripts(ended - 10):
             print(f"  (agent heard: {heard})")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
-from typing import Any
 
 import httpx
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 from tests.live_server import LiveServer, live_server
 from voxa.kv.sql import SqlStore
 from voxa.storage.db import create_engine
-from voxa.voice.client import VoiceClient
+from voxa.voice.client import VoiceClient, caller_speech
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
@@ -53,6 +52,10 @@ async def clients() -> AsyncIterator[list[VoiceClient]]:
     await asyncio.gather(*(c.aclose() for c in opened), return_exceptions=True)
 
 
+# each test phrase was checked to be heard word for word by Whisper tiny
+_speech = cache(caller_speech)
+
+
 async def speech(text: str) -> tuple[bytes, int]:
     """``text`` spoken by the offline Piper voice (int16 mono PCM, sample rate),
     rendered the same way every time.
@@ -61,23 +64,6 @@ async def speech(text: str) -> tuple[bytes, int]:
     the other clients' microphones mid-sentence (their send queue runs dry, the
     agent's VAD hears a pause and cuts the word in two)."""
     return await asyncio.to_thread(_speech, text)
-
-
-@cache
-def _speech(text: str) -> tuple[bytes, int]:
-    from voxa.voice.tts_local import piper_pcm
-
-    voice = _piper()
-    # the same rendering every run: each test phrase was checked to be heard
-    # word for word by Whisper tiny (random renderings are misheard now and then)
-    return piper_pcm(voice, text, variation=0.0), voice.config.sample_rate
-
-
-@cache
-def _piper() -> Any:
-    from voxa.voice.tts_local import load_piper
-
-    return load_piper("en_US-joe-medium")
 
 
 def median_pitch(samples: np.ndarray, rate: int = 48_000) -> float:

@@ -16,8 +16,7 @@ from voxa.bench.common import Backend, pct, report, rss_mib, scratch_dir, serve,
 from voxa.kv.keys import agent_pid_key
 from voxa.kv.sql import SqlStore
 from voxa.storage.db import create_engine
-from voxa.voice.client import VoiceClient
-from voxa.voice.tts_local import load_piper, piper_pcm
+from voxa.voice.client import VoiceClient, caller_speech
 
 
 async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
@@ -50,8 +49,7 @@ async def one_session(c: httpx.AsyncClient, slug: str, pcm: bytes, rate: int,
 async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
     sequential = 3 if quick else 6
     concurrent_levels = [2] if quick else [2, 4, 6]
-    piper = load_piper("en_US-joe-medium")
-    pcm = piper_pcm(piper, "What are your opening hours?", variation=0.0)
+    pcm, rate = caller_speech("What are your opening hours?")
     rows: list[list[Any]] = []
     result: dict[str, Any] = {"llm": llm, "runs": {}}
     with scratch_dir() as d:
@@ -65,14 +63,14 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
                 (await c.post("/v1/businesses", json={"name": "Voice", "slug": slug, "owner": {
                     "email": f"o@{slug}.example.com", "name": "O",
                     "password": "password123"}})).raise_for_status()
-                await one_session(c, slug, pcm, piper.config.sample_rate, store)  # warm-up
+                await one_session(c, slug, pcm, rate, store)  # warm-up
                 runs: dict[str, list[dict[str, Any]]] = {"sequential": []}
                 for _ in range(sequential):
                     runs["sequential"].append(
-                        await one_session(c, slug, pcm, piper.config.sample_rate, store))
+                        await one_session(c, slug, pcm, rate, store))
                 for n in concurrent_levels:
                     runs[f"concurrent {n}"] = list(await asyncio.gather(*(
-                        one_session(c, slug, pcm, piper.config.sample_rate, store)
+                        one_session(c, slug, pcm, rate, store)
                         for _ in range(n))))
             await store.aclose()
     for name, items in runs.items():

@@ -10,12 +10,36 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from livekit import rtc
 
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
 TRANSCRIPTION_TOPIC = "lk.transcription"
 CHAT_TOPIC = "lk.chat"
+CALLER_VOICE = "en_US-joe-medium"
+
+
+def caller_speech(text: str) -> tuple[bytes, int]:
+    """``text`` as a caller says it: int16 mono PCM from the offline Piper
+    voice, and its sample rate. Rendered the same way every time
+    (``variation=0``): Piper's random renderings are misheard now and then
+    ("opening hours" as "opening now"), a fixed one is checked once."""
+    from voxa.voice.tts_local import piper_pcm
+
+    voice = _caller_voice()
+    return piper_pcm(voice, text, variation=0.0), voice.config.sample_rate
+
+
+@cache
+def _caller_voice() -> PiperVoice:
+    from voxa.voice.tts_local import load_piper
+
+    return load_piper(CALLER_VOICE)
 
 
 @dataclass

@@ -40,8 +40,8 @@ class WhisperRunner(_InferenceRunner):
 
         lower_priority()  # before the model's threads exist: they inherit it
         # Two cores per utterance (measured here: 0.5 s instead of 0.8 s for a
-        # 2.5 s question). One replica: requests arrive one at a time.
-        self._model: WhisperModel = load_whisper(threads=2, replicas=1)
+        # 2.5 s question); requests arrive one at a time.
+        self._model: WhisperModel = load_whisper(threads=2)
 
     def run(self, data: bytes) -> bytes:
         from voxa.voice.stt_whisper import transcribe

