@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 
 import httpx
 
@@ -32,10 +33,12 @@ async def main() -> None:
 
     async with httpx.AsyncClient(base_url=args.url, timeout=60) as api:
         if (await api.get(f"/v1/businesses/{args.business}/public")).status_code == 404:
-            await api.post("/v1/businesses", json={
+            created = await api.post("/v1/businesses", json={
                 "name": args.business.title(), "slug": args.business,
                 "owner": {"email": f"owner@{args.business}.example.com", "name": "Owner",
                           "password": "change-this-password"}})
+            if created.status_code != 201:
+                raise SystemExit(f"cannot create business {args.business!r}: {created.text}")
         r = await api.post("/v1/sessions", json={"role": "customer", "business": args.business,
                                                  "channel": "voice",
                                                  "customer": {"name": args.name}})
@@ -52,11 +55,14 @@ async def main() -> None:
     await client.wait_for(lambda: bool(client.agent_said()), 60)
     for text in client.agent_said():
         print(f"agent: {text}")
+    # words said over the agent's first 3 s of speech are not heard: let it finish
+    await client.wait_for_turn(60)
     for line in lines:
         print(f"you:   {line}")
+        started = time.monotonic()
         ended = await client.say(*caller_speech(line))
         await client.wait_for(lambda t=ended: bool(client.agent_said(t)), 90)
-        for heard in client.user_transcripts(ended - 10):
+        for heard in client.user_transcripts(started):
             print(f"  (agent heard: {heard})")
         await asyncio.sleep(2)
         for text in client.agent_said(ended):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import runpy
 import signal
+import sys
 import time
 import uuid
 from typing import Any
@@ -19,7 +21,7 @@ from livekit import rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
-from tests.live_server import LiveServer
+from tests.live_server import ROOT, LiveServer
 from tests.voice.conftest import median_pitch, speech
 from tests.voice.helpers import (
     agent_voice,
@@ -275,3 +277,24 @@ async def test_forged_or_foreign_tokens_are_refused(api: httpx.AsyncClient,
         await c.aclose()
         clients.remove(c)
     assert voice_stack.log_text().count("job_refused") >= 2
+
+
+async def test_readme_voice_example(voice_stack: LiveServer, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`examples/voice_client.py` as the README runs it (in this process: the
+    conversation is the subject, not the interpreter's exit)."""
+    example = runpy.run_path(str(ROOT / "examples" / "voice_client.py"), run_name="example")
+    slug = f"example-{uuid.uuid4().hex[:6]}"
+    monkeypatch.setattr(sys, "argv", [
+        "voice_client.py", "--url", voice_stack.base, "--business", slug, "--name", "Eve",
+        "--say", "What are your opening hours?", "--say", "Do you sell bread?"])
+    await asyncio.wait_for(example["main"](), 180)
+    out = capsys.readouterr().out.splitlines()
+    agent = [line for line in out if line.startswith("agent: ")]
+    assert agent and "Eve" in agent[0], out  # the greeting, by name
+    # each line heard once as said (speaking over the greeting would lose it),
+    # and answered: the scripted model echoes it
+    assert [line.strip() for line in out if "(agent heard" in line] == [
+        "(agent heard: What are your opening hours?)", "(agent heard: Do you sell bread?)"], out
+    assert agent[1:] == ["agent: You said: What are your opening hours?",
+                         "agent: You said: Do you sell bread?"], out

@@ -183,8 +183,11 @@ class VoiceClient:
                 if t.identity == self.agent_identity and t.at >= since and t.text.strip()]
 
     def user_transcripts(self, since: float = 0.0) -> list[str]:
+        """What the agent heard this client say: its final transcripts (an
+        interim one of the same words may precede each)."""
         me = self.room.local_participant.identity
-        return [t.text for t in self.transcripts if t.identity == me and t.at >= since]
+        return [t.text for t in self.transcripts
+                if t.identity == me and t.final and t.at >= since]
 
     async def open_microphone(self, sample_rate: int) -> None:
         """Publish the microphone and wait until the agent listens to it, as a
