@@ -8,9 +8,13 @@ class VoxaError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # Seconds after which the same request may succeed (sent as Retry-After).
+        self.retry_after = retry_after
         if code is not None:
             self.code = code
 
@@ -55,6 +59,16 @@ class Busy(VoxaError):
 
     status = 429
     code = "busy"
+
+
+class RateLimited(VoxaError):
+    """A limit or quota was reached; ``retry_after`` says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
 
 
 class UpstreamError(VoxaError):

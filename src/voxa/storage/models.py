@@ -28,6 +28,10 @@ class Business(Base):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # Site origins (scheme://host[:port]) allowed to frame the customer chat (widget).
+    allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
+    # Per-business overrides of the operator's limits and quotas (name -> value).
+    limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -61,6 +65,9 @@ class Profile(Base):
         ForeignKey("businesses.id", ondelete="CASCADE"), index=True
     )
     is_first_login: Mapped[bool] = mapped_column(default=True)
+    # Bumped by logout-everywhere and password changes: tokens carrying an older
+    # version are refused.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
