@@ -60,7 +60,10 @@ async def run(backend_name: str, quick: bool, big: int = 100_000) -> None:
                         await maybe_summarize(db, row, summarizer)
                         await db.commit()
                     timings[label].append(time.perf_counter() - t0)
-                    assert len(window.messages) == 10 if label == "small" else 20
+                    expected = 10 if label == "small" else 20
+                    if len(window.messages) != expected:
+                        raise RuntimeError(f"{label} session loaded {len(window.messages)} "
+                                           f"messages, expected {expected}")
         finally:
             await rt.aclose()
     med = {k: statistics.median(v) * 1000 for k, v in timings.items()}
