@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
+import threading
 import wave
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -79,3 +84,22 @@ def write_wav(path: Path, pcm: bytes, rate: int, *, lead_s: float = 1.0,
         w.setframerate(rate)
         w.writeframes(silence * int(rate * lead_s) + pcm + silence * int(rate * tail_s))
     return path
+
+
+@contextlib.contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on its own loopback origin, like a customer's website."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    finally:
+        httpd.shutdown()
+        thread.join()
+
+
+def site_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -3,14 +3,9 @@ owner dashboard, the general assistant, the widget, error states, voice."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.live_server import LiveServer
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, shot, write_wav
+from tests.web.conftest import CHROMIUM, FLAGS, Pages, shot, site_origin, static_site, write_wav
 
 pytestmark = pytest.mark.slow
 
@@ -127,20 +122,6 @@ async def test_customers_owner_and_assistant(pages: Pages, web_server: LiveServe
     await shot(gen, "04-general-assistant")
 
 
-@contextlib.contextmanager
-def static_site(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on its own loopback origin, like a customer's website."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
-    finally:
-        httpd.shutdown()
-        thread.join()
-
-
 async def test_error_states_and_widget(pages: Pages, web_server: LiveServer,
                                        tmp_path: Path) -> None:
     page = await pages.open("/chat/no-such-shop")
@@ -183,6 +164,12 @@ async def test_error_states_and_widget(pages: Pages, web_server: LiveServer,
         <script src="{web_server.base}/widget.js" data-business="{biz['slug']}"></script>
         </body></html>""")
     with static_site(site) as site_url:
+        # the business lets its own site frame the chat (refused until it does)
+        async with httpx.AsyncClient(base_url=web_server.base) as c:
+            r = await c.patch(f"/v1/businesses/{biz['slug']}/settings",
+                              json={"allowed_origins": [site_origin(site_url)]},
+                              headers={"Authorization": f"Bearer {biz['token']}"})
+        assert r.status_code == 200, r.text
         host = await pages.open(site_url)
         await host.get_by_role("button", name="Chat with us").click()
         frame = host.frame_locator("#voxa-widget-frame")
