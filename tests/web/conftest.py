@@ -41,8 +41,21 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
+# Every page reports the Content-Security-Policy violations it sees to its console.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`securitypolicyviolation ${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return "securitypolicyviolation" in text or "Content Security Policy" in text
+
+
+def watch_csp(page: Page, into: list[str]) -> None:
+    page.on("console", lambda m: into.append(m.text) if is_csp_violation(m.text) else None)
+
+
 class Pages:
-    """Opens pages; fails the test on any JavaScript error they raise."""
+    """Opens pages; fails the test on any JavaScript error or CSP violation."""
 
     def __init__(self, browser: Browser, base: str) -> None:
         self.browser = browser
@@ -54,9 +67,11 @@ class Pages:
                    **context_args: Any) -> Page:
         if context is None:
             context = await self.browser.new_context(base_url=self.base, **context_args)
+            await context.add_init_script(REPORT_CSP_VIOLATIONS)
             self.contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+        watch_csp(page, self.errors)
         await page.goto(path)
         return page
 

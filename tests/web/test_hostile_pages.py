@@ -14,7 +14,6 @@ import httpx
 import pytest
 from playwright.async_api import (
     BrowserContext,
-    ConsoleMessage,
     Frame,
     FrameLocator,
     Page,
@@ -23,7 +22,14 @@ from playwright.async_api import (
 )
 
 from tests.live_server import LiveServer
-from tests.web.conftest import Pages, shot, site_origin, static_site
+from tests.web.conftest import (
+    REPORT_CSP_VIOLATIONS,
+    Pages,
+    shot,
+    site_origin,
+    static_site,
+    watch_csp,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +42,6 @@ SUBJECT = '"><img src=x onerror=alert(9)>'
 MEMORY = '<iframe src="javascript:alert(10)"></iframe>'
 # Elements none of the pages has, so any of them is markup an attacker injected.
 INJECTED = "img, svg, iframe, b, script:not([src])"
-# Reported to the console, where the test collects it, in every frame.
-REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
-  console.error(`securitypolicyviolation ${e.violatedDirective} ${e.blockedURI}`));"""
 
 
 class Watch:
@@ -53,18 +56,13 @@ class Watch:
     async def context(self) -> BrowserContext:
         context = await self.pages.browser.new_context(base_url=self.pages.base)
         self.pages.contexts.append(context)
-        await context.add_init_script(REPORT_VIOLATIONS)
+        await context.add_init_script(REPORT_CSP_VIOLATIONS)
         return context
-
-    def _console(self, message: ConsoleMessage) -> None:
-        text = message.text
-        if "securitypolicyviolation" in text or "Content Security Policy" in text:
-            self.violations.append(text)
 
     async def open(self, path: str) -> Page:
         page = await (await self.context()).new_page()
         page.on("pageerror", lambda e: self.pages.errors.append(str(e)))
-        page.on("console", self._console)
+        watch_csp(page, self.violations)
 
         async def dismiss(dialog: Any) -> None:
             self.dialogs.append(dialog.message)

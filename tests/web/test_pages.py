@@ -14,7 +14,17 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.live_server import LiveServer
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, shot, site_origin, static_site, write_wav
+from tests.web.conftest import (
+    CHROMIUM,
+    FLAGS,
+    REPORT_CSP_VIOLATIONS,
+    Pages,
+    shot,
+    site_origin,
+    static_site,
+    watch_csp,
+    write_wav,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -216,9 +226,11 @@ async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None
                   f"--use-file-for-fake-audio-capture={wav}",
                   "--autoplay-policy=no-user-gesture-required"])
         context = await browser.new_context(base_url=web_server.base, permissions=["microphone"])
+        await context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        watch_csp(page, errors)  # livekit-client works under the strict CSP
         await page.goto(f"/chat/{biz['slug']}")
         await start_chat(page, "Vic")
         await page.get_by_role("button", name="Call").click()
