@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import bearer, create_business
+from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.api.app import create_app
 from voxa.runtime import Runtime
-from voxa.agent.scripted_llm import ScriptedLLM
 
 CALL_PAGES = ("/owner", "/assistant", "/chat/head-co", "/chat/head-co?embed=1")
 
