@@ -7,6 +7,7 @@ show up in reprs or logs.
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A CSP source expression without quotes, spaces or semicolons (no header injection).
+_CSP_SOURCE = re.compile(r"^(wss?|https?)://(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?$")
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "devkey", "dev"})
 
 
@@ -82,11 +85,24 @@ class Settings(BaseSettings):
     turn_queue_limit: int = Field(default=8, gt=0)
     turn_wait_seconds: float = Field(default=60, gt=0)
 
+    # -- page security headers --
+    # Extra origins the pages may connect to, on top of their own and the
+    # LiveKit URL's (e.g. LiveKit Cloud's region hosts: "wss://*.livekit.cloud").
+    csp_connect_src: list[str] = Field(default_factory=list)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
     log_level: str = "INFO"
     voices_file: Path | None = None
+
+    @field_validator("csp_connect_src")
+    @classmethod
+    def _connect_sources(cls, v: list[str]) -> list[str]:
+        for source in v:
+            if not _CSP_SOURCE.match(source):
+                raise ValueError(f"{source!r} is not a scheme://host[:port] CSP source")
+        return v
 
     @field_validator("database_url", "redis_url", "llm_base_url", "livekit_url", mode="before")
     @classmethod

@@ -52,6 +52,8 @@ SESSION_CALLS = [
 BUSINESS_CALLS = [
     ("GET", "/v1/businesses/{slug}/sessions", None),
     ("GET", "/v1/businesses/{slug}/stats", None),
+    ("GET", "/v1/businesses/{slug}/settings", None),
+    ("PATCH", "/v1/businesses/{slug}/settings", {"allowed_origins": ["https://evil.example"]}),
 ]
 
 
@@ -126,6 +128,9 @@ async def test_business_endpoints_refuse_non_owners(
             )
             assert_error(r, (401, 403, 404))
             assert r.status_code != 200, name
+    r = await client.get("/v1/businesses/tenant-a/settings",
+                         headers=bearer(world["owner_a"]["token"]))
+    assert r.json() == {"allowed_origins": []}
     r = await client.get(
         "/v1/businesses/tenant-a/sessions", headers=bearer(world["owner_a"]["token"])
     )

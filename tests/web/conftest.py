@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
+import threading
 import wave
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -36,8 +41,21 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
+# Every page reports the Content-Security-Policy violations it sees to its console.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`securitypolicyviolation ${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return "securitypolicyviolation" in text or "Content Security Policy" in text
+
+
+def watch_csp(page: Page, into: list[str]) -> None:
+    page.on("console", lambda m: into.append(m.text) if is_csp_violation(m.text) else None)
+
+
 class Pages:
-    """Opens pages; fails the test on any JavaScript error they raise."""
+    """Opens pages; fails the test on any JavaScript error or CSP violation."""
 
     def __init__(self, browser: Browser, base: str) -> None:
         self.browser = browser
@@ -49,9 +67,11 @@ class Pages:
                    **context_args: Any) -> Page:
         if context is None:
             context = await self.browser.new_context(base_url=self.base, **context_args)
+            await context.add_init_script(REPORT_CSP_VIOLATIONS)
             self.contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+        watch_csp(page, self.errors)
         await page.goto(path)
         return page
 
@@ -79,3 +99,22 @@ def write_wav(path: Path, pcm: bytes, rate: int, *, lead_s: float = 1.0,
         w.setframerate(rate)
         w.writeframes(silence * int(rate * lead_s) + pcm + silence * int(rate * tail_s))
     return path
+
+
+@contextlib.contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on its own loopback origin, like a customer's website."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    finally:
+        httpd.shutdown()
+        thread.join()
+
+
+def site_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -3,14 +3,9 @@ owner dashboard, the general assistant, the widget, error states, voice."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import json
 import re
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +14,17 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.live_server import LiveServer
-from tests.web.conftest import CHROMIUM, FLAGS, Pages, shot, write_wav
+from tests.web.conftest import (
+    CHROMIUM,
+    FLAGS,
+    REPORT_CSP_VIOLATIONS,
+    Pages,
+    shot,
+    site_origin,
+    static_site,
+    watch_csp,
+    write_wav,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -127,20 +132,6 @@ async def test_customers_owner_and_assistant(pages: Pages, web_server: LiveServe
     await shot(gen, "04-general-assistant")
 
 
-@contextlib.contextmanager
-def static_site(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` on its own loopback origin, like a customer's website."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
-    finally:
-        httpd.shutdown()
-        thread.join()
-
-
 async def test_error_states_and_widget(pages: Pages, web_server: LiveServer,
                                        tmp_path: Path) -> None:
     page = await pages.open("/chat/no-such-shop")
@@ -183,6 +174,12 @@ async def test_error_states_and_widget(pages: Pages, web_server: LiveServer,
         <script src="{web_server.base}/widget.js" data-business="{biz['slug']}"></script>
         </body></html>""")
     with static_site(site) as site_url:
+        # the business lets its own site frame the chat (refused until it does)
+        async with httpx.AsyncClient(base_url=web_server.base) as c:
+            r = await c.patch(f"/v1/businesses/{biz['slug']}/settings",
+                              json={"allowed_origins": [site_origin(site_url)]},
+                              headers={"Authorization": f"Bearer {biz['token']}"})
+        assert r.status_code == 200, r.text
         host = await pages.open(site_url)
         await host.get_by_role("button", name="Chat with us").click()
         frame = host.frame_locator("#voxa-widget-frame")
@@ -229,9 +226,11 @@ async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None
                   f"--use-file-for-fake-audio-capture={wav}",
                   "--autoplay-policy=no-user-gesture-required"])
         context = await browser.new_context(base_url=web_server.base, permissions=["microphone"])
+        await context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        watch_csp(page, errors)  # livekit-client works under the strict CSP
         await page.goto(f"/chat/{biz['slug']}")
         await start_chat(page, "Vic")
         await page.get_by_role("button", name="Call").click()

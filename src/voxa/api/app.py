@@ -18,6 +18,7 @@ from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from voxa.api.routes import accounts, businesses, health, me, messages, sessions, voices
+from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
 from voxa.jobs.scheduler import CleanupScheduler
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
@@ -113,4 +114,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    # Outermost, so every response gets the headers (413s and 500s included).
+    policy = HeaderPolicy(connect_src=[*livekit_sources(settings.livekit_url),
+                                       *settings.csp_connect_src])
+    app.add_middleware(SecurityHeadersMiddleware, policy=policy)
     return app

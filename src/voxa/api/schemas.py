@@ -4,11 +4,12 @@ nothing here is a database row, and nothing secret leaks by accident."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
+from voxa.web.origins import MAX_ORIGIN_CHARS, MAX_ORIGINS, parse_origin
 
 Name = Field(min_length=1, max_length=200)
 Password = Field(min_length=8, max_length=256)
@@ -236,3 +237,17 @@ class StatsOut(BaseModel):
     sessions_by_role: dict[str, int]
     sessions_by_hour: list[HourCount]
     busiest_hours: list[HourCount]
+
+
+Origin = Annotated[str, Field(min_length=1, max_length=MAX_ORIGIN_CHARS),
+                   AfterValidator(parse_origin)]
+
+
+class BusinessSettingsOut(BaseModel):
+    allowed_origins: list[str] = Field(
+        description="Site origins (http(s)://host[:port]) allowed to embed the chat widget; "
+                    "empty: the widget is refused everywhere.")
+
+
+class BusinessSettingsPatch(Strict):
+    allowed_origins: list[Origin] | None = Field(default=None, max_length=MAX_ORIGINS)

@@ -15,6 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
 from voxa.api.deps import RuntimeDep
+from voxa.api.security_headers import allow_framing
 from voxa.slugs import is_valid_slug
 from voxa.storage.repos import businesses as businesses_repo
 
@@ -49,7 +50,7 @@ async def index() -> HTMLResponse:
 
 @router.get("/chat/{slug}", response_class=HTMLResponse)
 async def chat_page(slug: Annotated[str, PathParam(max_length=64)], rt: RuntimeDep,
-                    embed: int = 0) -> HTMLResponse:
+                    request: Request, embed: int = 0) -> HTMLResponse:
     business = None
     if is_valid_slug(slug):
         async with rt.db() as db:
@@ -57,6 +58,9 @@ async def chat_page(slug: Annotated[str, PathParam(max_length=64)], rt: RuntimeD
     if business is None or business.status != "active":
         return render("not_found.html", status=404, title="Unknown business",
                       message=f"There is no business called \u201c{slug}\u201d here.")
+    if embed:
+        # The widget's frame: only the sites the owner listed may show it.
+        allow_framing(request, business.allowed_origins)
     return render("chat.html", title=f"Chat with {business.name}", slug=business.slug,
                   business_name=business.name, body_class="embed" if embed else "")
 

@@ -12,6 +12,8 @@ from voxa.api.routes.sessions import session_out
 from voxa.api.schemas import (
     AgentSettingsOut,
     AgentSettingsPatch,
+    BusinessSettingsOut,
+    BusinessSettingsPatch,
     PublicBusinessOut,
     SessionList,
     StatsOut,
@@ -25,6 +27,7 @@ from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.repos.stats import business_stats
 from voxa.storage.scope import Scope
+from voxa.web.origins import valid_origins
 
 router = APIRouter(prefix="/v1/businesses", tags=["businesses"])
 
@@ -91,6 +94,26 @@ async def public_business(slug: Annotated[str, Path(max_length=64)], rt: Runtime
     if business is None or business.status != "active":
         raise NotFound(f"unknown business {slug!r}", code="unknown_business")
     return PublicBusinessOut(slug=business.slug, name=business.name)
+
+
+@router.get("/{slug}/settings", response_model=BusinessSettingsOut)
+async def get_business_settings(business: OwnedBusiness) -> BusinessSettingsOut:
+    return BusinessSettingsOut(allowed_origins=valid_origins(business.allowed_origins or []))
+
+
+@router.patch("/{slug}/settings", response_model=BusinessSettingsOut)
+async def patch_business_settings(body: BusinessSettingsPatch, business: OwnedBusiness,
+                                  rt: RuntimeDep) -> BusinessSettingsOut:
+    """Which sites may embed the chat widget (``frame-ancestors`` of the chat page)."""
+    origins = valid_origins(business.allowed_origins or [])
+    if body.allowed_origins is not None:
+        origins = list(dict.fromkeys(body.allowed_origins))
+        async with rt.db() as db:
+            if not await businesses_repo.set_allowed_origins(
+                    db, origins, scope=Scope.business(business.id)):
+                raise NotFound("business not found", code="unknown_business")
+            await db.commit()
+    return BusinessSettingsOut(allowed_origins=origins)
 
 
 def _agent_out(agent: AgentConfig) -> AgentSettingsOut:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.storage.models import AgentConfig, Business
+from voxa.storage.scope import Scope
 
 
 async def get_by_slug(db: AsyncSession, slug: str) -> Business | None:
@@ -64,3 +65,14 @@ async def get_agent(
     )
     stmt = select(AgentConfig).where(AgentConfig.id == agent_id, cond)
     return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def set_allowed_origins(db: AsyncSession, origins: list[str], *, scope: Scope
+                              ) -> bool:
+    """Replace the origins allowed to frame the business's chat; False when
+    ``scope`` names no business (nothing written)."""
+    if scope.kind != "business" or scope.business_id is None:
+        raise ValueError("allowed origins are set within one business's scope")
+    result = await db.execute(
+        update(Business).where(scope.where(Business.id)).values(allowed_origins=origins))
+    return bool(result.rowcount)  # type: ignore[attr-defined]

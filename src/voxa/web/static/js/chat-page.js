@@ -19,7 +19,7 @@ function openPanel(greeting) {
       freshGrant: async () => (await stored.resume()) || Promise.reject(new Error("The conversation has ended.")),
       onGone: () => {
         stored.clear();
-        document.getElementById("chat").innerHTML = "";
+        document.getElementById("chat").replaceChildren();
         panel = null;
         form.hidden = false;
       },

@@ -6,6 +6,13 @@ import { MicrophoneDenied, startCall, voiceAvailable } from "./voice.js";
 
 let uid = 0;
 
+function node(tag, attrs, text) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
 export class ChatPanel {
   // session(): the current {session_id, session_token}; freshGrant(): a resumed
   // grant with a fresh LiveKit token; onGone(): the session ended or expired.
@@ -15,23 +22,21 @@ export class ChatPanel {
     this.onGone = onGone;
     this.room = null;
     const id = `chat-${++uid}`;
-    root.innerHTML = `
-      <section class="chat" aria-label="${label}">
-        <ol class="messages" aria-live="polite" aria-relevant="additions"></ol>
-        <form class="composer">
-          <label for="${id}-input" class="sr-only">Your message</label>
-          <textarea id="${id}-input" rows="2" maxlength="4000" placeholder="Type a message and press Enter"></textarea>
-          <button type="submit" class="primary send">Send</button>
-          <button type="button" class="call" aria-pressed="false">Call</button>
-        </form>
-        <p class="status" role="status"></p>
-      </section>`;
-    this.list = root.querySelector(".messages");
-    this.input = root.querySelector("textarea");
-    this.sendButton = root.querySelector(".send");
-    this.callButton = root.querySelector(".call");
-    this.status = root.querySelector(".status");
-    root.querySelector("form").addEventListener("submit", (e) => {
+    // Built node by node: the label carries a business name (tenant data).
+    const section = node("section", { class: "chat", "aria-label": label });
+    this.list = node("ol", { class: "messages", "aria-live": "polite", "aria-relevant": "additions" });
+    const form = node("form", { class: "composer" });
+    const inputLabel = node("label", { for: `${id}-input`, class: "sr-only" }, "Your message");
+    this.input = node("textarea", {
+      id: `${id}-input`, rows: "2", maxlength: "4000", placeholder: "Type a message and press Enter",
+    });
+    this.sendButton = node("button", { type: "submit", class: "primary send" }, "Send");
+    this.callButton = node("button", { type: "button", class: "call", "aria-pressed": "false" }, "Call");
+    form.append(inputLabel, this.input, this.sendButton, this.callButton);
+    this.status = node("p", { class: "status", role: "status" });
+    section.append(this.list, form, this.status);
+    root.replaceChildren(section);
+    form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.send();
     });
@@ -64,7 +69,7 @@ export class ChatPanel {
   }
 
   clear() {
-    this.list.innerHTML = "";
+    this.list.replaceChildren();
   }
 
   async loadHistory() {

@@ -39,7 +39,7 @@ async function call(path, options = {}) {
 
 function renderStats(s) {
   const dl = $("stats");
-  dl.innerHTML = "";
+  dl.replaceChildren();
   for (const [label, value] of [
     ["Sessions", s.total_sessions],
     ["Active now", s.active_sessions],
@@ -52,9 +52,9 @@ function renderStats(s) {
   }
   const chart = $("hours-chart");
   const max = Math.max(1, ...s.sessions_by_hour.map((h) => h.sessions));
-  chart.innerHTML = "";
+  chart.replaceChildren();
   const labels = $("hours-labels");
-  labels.innerHTML = "";
+  labels.replaceChildren();
   for (const h of s.sessions_by_hour) {
     const bar = el("div", undefined, "bar");
     bar.style.height = `${(100 * h.sessions) / max}%`;
@@ -68,7 +68,7 @@ function renderStats(s) {
 
 function renderSessions(list) {
   const body = $("sessions").querySelector("tbody");
-  body.innerHTML = "";
+  body.replaceChildren();
   for (const s of list) {
     const tr = el("tr");
     tr.dataset.sessionId = s.session_id;
@@ -92,7 +92,7 @@ async function renderTranscript() {
   if (!selected) return;
   const data = await call(`/v1/sessions/${selected}/messages?limit=200`);
   const list = $("transcript");
-  list.innerHTML = "";
+  list.replaceChildren();
   $("transcript-empty").hidden = data.messages.length > 0;
   if (!data.messages.length) $("transcript-empty").textContent = "No messages yet.";
   for (const m of data.messages) {
@@ -113,7 +113,7 @@ async function selectSession(id) {
 
 function renderTickets(list) {
   const body = $("tickets").querySelector("tbody");
-  body.innerHTML = "";
+  body.replaceChildren();
   $("tickets-empty").hidden = list.length > 0;
   for (const t of list) {
     const tr = el("tr");
@@ -159,13 +159,16 @@ async function refresh() {
 }
 
 async function loadSettings() {
-  const [agent, voices] = await Promise.all([call(`/v1/businesses/${slug}/agent`), api("/v1/voices")]);
+  const [agent, voices, business] = await Promise.all([
+    call(`/v1/businesses/${slug}/agent`), api("/v1/voices"), call(`/v1/businesses/${slug}/settings`),
+  ]);
+  $("allowed-origins").value = business.allowed_origins.join("\n");
   $("agent-greeting").value = agent.greeting.customer || "";
   $("agent-greeting").placeholder = agent.defaults.greeting.customer;
   $("agent-instructions").value = agent.instructions.customer || "";
   $("agent-instructions").placeholder = agent.defaults.instructions.customer;
   const select = $("agent-voice");
-  select.innerHTML = "";
+  select.replaceChildren();
   for (const v of voices) {
     const o = el("option", `${v.name} (${v.engine}, ${v.language})`);
     o.value = v.id;
@@ -189,6 +192,23 @@ function wireSettings() {
       $("agent-status").textContent = "Saved. New conversations use these settings.";
     } catch (err) {
       $("agent-status").textContent = "";
+      showBanner(err.message);
+    }
+  });
+  $("origins-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const origins = $("allowed-origins").value.split(/\s+/).filter(Boolean);
+    try {
+      const saved = await call(`/v1/businesses/${slug}/settings`, {
+        method: "PATCH", body: { allowed_origins: origins },
+      });
+      $("allowed-origins").value = saved.allowed_origins.join("\n");
+      $("origins-status").textContent = saved.allowed_origins.length
+        ? "Saved. The widget works on these websites."
+        : "Saved. The widget is not allowed on any website.";
+      showBanner("");
+    } catch (err) {
+      $("origins-status").textContent = "";
       showBanner(err.message);
     }
   });
