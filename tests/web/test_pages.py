@@ -245,3 +245,49 @@ async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None
         await expect(page.get_by_role("button", name="Call")).to_be_visible()
         await browser.close()
         assert errors == []
+
+
+async def test_owner_cookie_session(pages: Pages, web_server: LiveServer) -> None:
+    """The dashboard's login lives in an HttpOnly cookie, not in script or
+    storage; reload keeps it; password change, log out everywhere and log out
+    revoke it."""
+    biz = await new_business(web_server)
+    email = f"owner@{biz['slug']}.example.com"
+    owner = await pages.open("/owner")
+    await owner.locator("#login-email").fill(email)
+    await owner.locator("#login-password").fill(PASSWORD)
+    await owner.get_by_role("button", name="Log in").click()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    storage = await owner.evaluate(
+        "JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")
+    assert "voxa_session" not in storage and "eyJ" not in storage  # no token anywhere
+    assert "voxa_csrf=" in storage
+    await owner.reload()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    await expect(owner.locator("#auth")).to_be_hidden()
+    await owner.locator("#agent-greeting").fill("Hello {name}, cookie here")
+    await owner.get_by_role("button", name="Save settings").click()
+    await expect(owner.locator("#agent-status")).to_contain_text("Saved")
+
+    await owner.get_by_label("Current password").fill(PASSWORD)
+    await owner.get_by_label("New password (8 characters or more)").fill("a brand new secret")
+    await owner.get_by_role("button", name="Change password").click()
+    await expect(owner.locator("#password-status")).to_contain_text("Password changed")
+    async with httpx.AsyncClient(base_url=web_server.base) as c:
+        r = await c.get("/v1/me", headers={"Authorization": f"Bearer {biz['token']}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
+    await owner.reload()  # the page got a fresh cookie with the new password
+    await expect(owner.locator("#dashboard")).to_be_visible()
+
+    await owner.get_by_role("button", name="Log out everywhere").click()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await expect(owner.locator("#dashboard")).to_be_hidden()
+    await owner.locator("#login-email").fill(email)
+    await owner.locator("#login-password").fill("a brand new secret")
+    await owner.get_by_role("button", name="Log in").click()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    await owner.get_by_role("button", name="Log out", exact=True).click()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await owner.reload()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await shot(owner, "11-owner-logged-out")
