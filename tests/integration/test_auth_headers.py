@@ -5,7 +5,7 @@ app is called directly with raw ASGI header bytes."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,8 @@ async def call(app: FastAPI, method: str, path: str, authorization: bytes,
         delivered = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     await app(scope, receive, send)
     status = sent[0]["status"]

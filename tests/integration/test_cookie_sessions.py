@@ -55,7 +55,8 @@ async def cookie_login(c: httpx.AsyncClient, email: str) -> dict[str, str]:
 async def greeting(c: httpx.AsyncClient, slug: str, token: str) -> str | None:
     r = await c.get(f"/v1/businesses/{slug}/agent", headers=bearer(token))
     assert r.status_code == 200
-    return r.json()["greeting"].get("customer")
+    value = r.json()["greeting"].get("customer")
+    return None if value is None else str(value)
 
 
 async def session_count(rt: Runtime) -> int:
