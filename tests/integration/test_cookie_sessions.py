@@ -3,36 +3,22 @@ CSRF protection on every unsafe cookie-authenticated request."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
-
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import assert_error, bearer, create_business
-from voxa.agent.scripted_llm import ScriptedLLM
-from voxa.api.app import create_app
+from tests.conftest import NewClient
+from tests.helpers import (
+    PASSWORD,
+    SAME_ORIGIN,
+    assert_error,
+    bearer,
+    cookie_login,
+    create_business,
+)
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession
 
 BASE = "http://voxa.test"
-SAME_ORIGIN = {"Origin": BASE}
-PASSWORD = "correct horse battery"
-NewClient = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-async def new_client(runtime: Runtime, model: ScriptedLLM) -> AsyncIterator[NewClient]:
-    """Clients of one app, each with its own cookie jar (one browser each)."""
-    app = create_app(runtime.settings, runtime=runtime, model=model)
-    async with AsyncExitStack() as stack:
-
-        async def new(base: str = BASE) -> httpx.AsyncClient:
-            c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base)
-            return await stack.enter_async_context(c)
-
-        yield new
 
 
 def set_cookies(r: httpx.Response) -> dict[str, str]:
@@ -43,13 +29,6 @@ def set_cookies(r: httpx.Response) -> dict[str, str]:
     return out
 
 
-async def cookie_login(c: httpx.AsyncClient, email: str) -> dict[str, str]:
-    """Log in the way the pages do; returns the headers an unsafe request needs."""
-    r = await c.post("/v1/auth/login", json={"email": email, "password": PASSWORD,
-                                             "cookie": True}, headers=SAME_ORIGIN)
-    assert r.status_code == 200, r.text
-    assert r.json()["token"] is None  # the body never carries the cookie's token
-    return {**SAME_ORIGIN, "X-CSRF-Token": c.cookies["voxa_csrf"]}
 
 
 async def greeting(c: httpx.AsyncClient, slug: str, token: str) -> str | None:

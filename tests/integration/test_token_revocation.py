@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 
-from tests.helpers import assert_error, bearer, create_business, create_user
-from tests.integration.test_cookie_sessions import PASSWORD, SAME_ORIGIN, cookie_login
+from tests.conftest import NewClient
+from tests.helpers import (
+    PASSWORD,
+    SAME_ORIGIN,
+    assert_error,
+    bearer,
+    cookie_login,
+    create_business,
+    create_user,
+)
 from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.api.app import create_app
 from voxa.auth.principal import PrincipalKind
@@ -23,19 +29,6 @@ from voxa.runtime import Runtime, open_runtime
 from voxa.storage.models import Profile
 
 BASE = "http://voxa.test"
-NewClient = Callable[[], Awaitable[httpx.AsyncClient]]
-
-
-@pytest.fixture
-async def new_client(runtime: Runtime, model: ScriptedLLM) -> AsyncIterator[NewClient]:
-    app = create_app(runtime.settings, runtime=runtime, model=model)
-    async with AsyncExitStack() as stack:
-
-        async def new() -> httpx.AsyncClient:
-            c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-            return await stack.enter_async_context(c)
-
-        yield new
 
 
 async def login(c: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
