@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -125,3 +126,20 @@ async def client(runtime: Runtime, model: ScriptedLLM) -> AsyncIterator[httpx.As
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://voxa.test") as c:
         yield c
+
+
+NewClient = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def new_client(runtime: Runtime, model: ScriptedLLM) -> AsyncIterator[NewClient]:
+    """Make clients of one app, each with its own cookie jar (one browser each):
+    ``await new_client()`` (base URL ``http://voxa.test`` unless given)."""
+    app = create_app(runtime.settings, runtime=runtime, model=model)
+    async with AsyncExitStack() as stack:
+
+        async def new(base_url: str = "http://voxa.test") -> httpx.AsyncClient:
+            c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+            return await stack.enter_async_context(c)
+
+        yield new

@@ -68,3 +68,18 @@ def assert_error(r: httpx.Response, status: int | tuple[int, ...], code: str | N
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code, body
+
+
+PASSWORD = "correct horse battery"
+SAME_ORIGIN = {"Origin": "http://voxa.test"}  # the test clients' own origin
+
+
+async def cookie_login(c: httpx.AsyncClient, email: str, password: str = PASSWORD
+                       ) -> dict[str, str]:
+    """Log in the way the pages do (session cookie into ``c``'s jar); returns the
+    headers an unsafe cookie-authenticated request needs."""
+    r = await c.post("/v1/auth/login", json={"email": email, "password": password,
+                                             "cookie": True}, headers=SAME_ORIGIN)
+    assert r.status_code == 200, r.text
+    assert r.json()["token"] is None  # the body never carries the cookie's token
+    return {**SAME_ORIGIN, "X-CSRF-Token": c.cookies["voxa_csrf"]}

@@ -1,4 +1,4 @@
-"""Business signup, general-user signup and login."""
+"""Business signup, general-user signup, login and password changes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from voxa.auth import revocation
 from voxa.auth.passwords import hash_password, verify_password
-from voxa.auth.principal import PrincipalKind
-from voxa.errors import Conflict, Unauthenticated
+from voxa.auth.principal import AccountPrincipal, PrincipalKind
+from voxa.auth.tokens import IssuedToken
+from voxa.errors import Conflict, Forbidden, Unauthenticated
 from voxa.identity import account_identity, normalize_email, user_id_for
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
@@ -24,15 +26,16 @@ log = get_logger(__name__)
 @dataclass(frozen=True, slots=True)
 class Account:
     profile: Profile
-    token: str
+    token: IssuedToken | None  # a fresh credential, when one was issued
     business: Business | None = None
 
 
-def _issue(rt: Runtime, profile: Profile) -> str:
+def _issue(rt: Runtime, profile: Profile) -> IssuedToken:
     return rt.signer.account_token(
         user_id=profile.id,
         kind=PrincipalKind(profile.kind),
         business_id=profile.business_id,
+        version=profile.token_version or 0,
         ttl=timedelta(hours=rt.settings.user_token_ttl_hours),
     )
 
@@ -111,3 +114,51 @@ async def login(rt: Runtime, *, email: str, password: str) -> Account:
                 fresh.is_first_login = False
                 await db.commit()
     return Account(profile=profile, token=_issue(rt, profile), business=business)
+
+
+async def load(rt: Runtime, principal: AccountPrincipal) -> Account:
+    """The caller's profile and business (no new credential)."""
+    async with rt.db() as db:
+        profile = await profiles_repo.get_by_id(db, principal.user_id)
+        if profile is None:
+            raise Unauthenticated("this account no longer exists", code="invalid_token")
+        business = None
+        if profile.business_id:
+            business = await businesses_repo.get_by_id(db, profile.business_id)
+    return Account(profile=profile, token=None, business=business)
+
+
+async def logout_everywhere(rt: Runtime, principal: AccountPrincipal) -> None:
+    """Revoke every token of the account (its token version moves on)."""
+    async with rt.db() as db:
+        version = await profiles_repo.bump_token_version(db, principal.user_id)
+        if version is None:
+            raise Unauthenticated("this account no longer exists", code="invalid_token")
+        await db.commit()
+    await revocation.version_retired(rt, principal.user_id, version - 1)
+    log.info("tokens_revoked", user_id=principal.user_id, version=version)
+
+
+async def change_password(
+    rt: Runtime, principal: AccountPrincipal, *, current: str, new: str
+) -> Account:
+    """Set a new password, revoke every token of the account, issue a fresh one."""
+    account = await load(rt, principal)
+    old_hash = account.profile.password_hash
+    if not await verify_password(old_hash, current) or old_hash is None:
+        raise Forbidden("the current password is wrong", code="wrong_password")
+    new_hash = await hash_password(new)
+    async with rt.db() as db:
+        # Only if nobody changed the password meanwhile (compare-and-set).
+        version = await profiles_repo.bump_token_version(
+            db, principal.user_id, password_hash=new_hash, expected_hash=old_hash
+        )
+        if version is None:
+            raise Conflict("the password was changed meanwhile; try again",
+                           code="password_changed")
+        await db.commit()
+    await revocation.version_retired(rt, principal.user_id, version - 1)
+    profile = account.profile
+    profile.password_hash, profile.token_version = new_hash, version
+    log.info("password_changed", user_id=principal.user_id, version=version)
+    return Account(profile=profile, token=_issue(rt, profile), business=account.business)

@@ -79,7 +79,6 @@ class Settings(BaseSettings):
     worker_load_threshold: float = Field(default=1.0, gt=0, le=1)
     livekit_token_ttl_minutes: float = Field(default=15, gt=0, le=24 * 60)
 
-    user_token_ttl_hours: float = Field(default=24 * 7, gt=0)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_text_chars: int = Field(default=4000, gt=0)
     turn_queue_limit: int = Field(default=8, gt=0)
@@ -89,6 +88,12 @@ class Settings(BaseSettings):
     # Extra origins the pages may connect to, on top of their own and the
     # LiveKit URL's (e.g. LiveKit Cloud's region hosts: "wss://*.livekit.cloud").
     csp_connect_src: list[str] = Field(default_factory=list)
+
+    # -- credentials (browser cookie sessions, revocable account tokens) --
+    # Lifetime of account tokens (bearer and the pages' session cookie).
+    user_token_ttl_hours: float = Field(default=12, gt=0, le=24 * 30)
+    # Secure flag on the session cookies: None = when the request came over https.
+    cookie_secure: bool | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -40,10 +40,15 @@ def test_customer_ids_are_bound_to_their_business() -> None:
 
 def test_account_and_session_tokens_round_trip() -> None:
     signer = TokenSigner(KEY)
-    t = signer.account_token(
-        user_id="u1", kind=PrincipalKind.owner, business_id="b1", ttl=timedelta(minutes=5)
+    issued = signer.account_token(
+        user_id="u1", kind=PrincipalKind.owner, business_id="b1", version=3,
+        ttl=timedelta(minutes=5),
     )
-    assert signer.verify(t) == AccountPrincipal("u1", PrincipalKind.owner, "b1")
+    principal = signer.verify(issued.value)
+    assert principal == AccountPrincipal("u1", PrincipalKind.owner, "b1")
+    assert isinstance(principal, AccountPrincipal) and principal.token is not None
+    assert (principal.token.jti, principal.token.version) == (issued.jti, 3)
+    assert principal.token.expires_at == issued.expires_at
     s = signer.session_token(
         session_id="s1",
         user_id="u2",
@@ -57,8 +62,9 @@ def test_account_and_session_tokens_round_trip() -> None:
 def test_forged_expired_and_foreign_tokens_refused() -> None:
     signer = TokenSigner(KEY)
     t = signer.account_token(
-        user_id="u1", kind=PrincipalKind.general, business_id=None, ttl=timedelta(minutes=5)
-    )
+        user_id="u1", kind=PrincipalKind.general, business_id=None, version=0,
+        ttl=timedelta(minutes=5),
+    ).value
     claims = jwt.decode(t, KEY, algorithms=["HS256"], audience="voxa")
     forged = jwt.encode(
         {**claims, "kind": "owner", "bid": "b1"}, "attacker-key-" * 4, algorithm="HS256"
@@ -81,3 +87,12 @@ def test_forged_expired_and_foreign_tokens_refused() -> None:
     with pytest.raises(Unauthenticated):
         signer.verify(unsigned)
     assert "k" * 10 not in repr(signer)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "ä", "Ã¤", "a b", "\udc80", "x" * 100_000, "a.b.c", "..", "Bearer"]
+)
+def test_odd_token_strings_are_refused_not_crashed(token: str) -> None:
+    for signer in (TokenSigner(KEY), TokenSigner(KEY, operator_token="op-" + "x" * 40)):
+        with pytest.raises(Unauthenticated):
+            signer.verify(token)

@@ -244,3 +244,67 @@ async def test_browser_voice_call(web_server: LiveServer, tmp_path: Any) -> None
         await expect(page.get_by_role("button", name="Call")).to_be_visible()
         await browser.close()
         assert errors == []
+
+
+async def test_owner_cookie_session(pages: Pages, web_server: LiveServer,
+                                    tmp_path: Path) -> None:
+    """The dashboard's login lives in an HttpOnly cookie, not in script or
+    storage; reload keeps it; another origin cannot use it; password change,
+    log out everywhere and log out revoke it."""
+    biz = await new_business(web_server)
+    email = f"owner@{biz['slug']}.example.com"
+    owner = await pages.open("/owner")
+    await owner.locator("#login-email").fill(email)
+    await owner.locator("#login-password").fill(PASSWORD)
+    await owner.get_by_role("button", name="Log in").click()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    storage = await owner.evaluate(
+        "JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")
+    assert "voxa_session" not in storage and "eyJ" not in storage  # no token anywhere
+    assert "voxa_csrf=" in storage
+    await owner.reload()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    await expect(owner.locator("#auth")).to_be_hidden()
+    await owner.locator("#agent-greeting").fill("Hello {name}, cookie here")
+    await owner.get_by_role("button", name="Save settings").click()
+    await expect(owner.locator("#agent-status")).to_contain_text("Saved")
+
+    # Another origin on the same site (127.0.0.1, another port: the SameSite
+    # cookie IS sent) posts a form at "log out everywhere" in the same browser.
+    site = tmp_path / "evil"
+    site.mkdir()
+    (site / "index.html").write_text(f"""<!doctype html><html lang="en"><head><title>x</title>
+        </head><body><form id="f" method="post" enctype="text/plain"
+        action="{web_server.base}/v1/auth/logout-all"><input name="a" value="b"></form>
+        <script>document.getElementById("f").submit()</script></body></html>""")
+    with static_site(site) as evil_url:
+        evil = await pages.open(evil_url, context=owner.context)
+        await expect(evil.locator("body")).to_contain_text("csrf_failed")
+    async with httpx.AsyncClient(base_url=web_server.base) as c:
+        r = await c.get("/v1/me", headers={"Authorization": f"Bearer {biz['token']}"})
+        assert r.status_code == 200  # nothing was revoked
+    await owner.reload()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+
+    await owner.get_by_label("Current password").fill(PASSWORD)
+    await owner.get_by_label("New password (8 characters or more)").fill("a brand new secret")
+    await owner.get_by_role("button", name="Change password").click()
+    await expect(owner.locator("#password-status")).to_contain_text("Password changed")
+    async with httpx.AsyncClient(base_url=web_server.base) as c:
+        r = await c.get("/v1/me", headers={"Authorization": f"Bearer {biz['token']}"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
+    await owner.reload()  # the page got a fresh cookie with the new password
+    await expect(owner.locator("#dashboard")).to_be_visible()
+
+    await owner.get_by_role("button", name="Log out everywhere").click()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await expect(owner.locator("#dashboard")).to_be_hidden()
+    await owner.locator("#login-email").fill(email)
+    await owner.locator("#login-password").fill("a brand new secret")
+    await owner.get_by_role("button", name="Log in").click()
+    await expect(owner.locator("#dashboard")).to_be_visible()
+    await owner.get_by_role("button", name="Log out", exact=True).click()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await owner.reload()
+    await expect(owner.locator("#login-form")).to_be_visible()
+    await shot(owner, "11-owner-logged-out")

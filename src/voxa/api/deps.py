@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from voxa.api import cookies
+from voxa.auth import revocation
 from voxa.auth.principal import AccountPrincipal, Principal
 from voxa.errors import Forbidden, NotFound, Unauthenticated
 from voxa.runtime import Runtime
@@ -22,26 +25,64 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
-    header = request.headers.get("authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def _bearer(header: str) -> str:
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
         raise Unauthenticated("Authorization must be 'Bearer <token>'", code="invalid_token")
-    return rt.signer.verify(token.strip())
+    return token
+
+
+async def _verified(rt: Runtime, token: str) -> Principal:
+    principal = rt.signer.verify(token)
+    if isinstance(principal, AccountPrincipal):
+        await revocation.check(rt, principal)
+    return principal
+
+
+async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+    """The caller from the ``Authorization`` header, else from the pages' session
+    cookie (an account token only, and CSRF-checked on unsafe methods)."""
+    header = request.headers.get("authorization")
+    if header is not None:  # present but empty or malformed is refused, not ignored
+        return await _verified(rt, _bearer(header))
+    raw = cookies.read_session(request, rt.settings)
+    if raw is None:
+        return None
+    try:
+        principal = await _verified(rt, raw)
+        if not isinstance(principal, AccountPrincipal) or principal.token is None:
+            raise Unauthenticated("invalid session cookie", code="invalid_token")
+    except Unauthenticated as exc:
+        # A stale cookie grants nothing but must not break anonymous pages
+        # (a customer chat in the same browser); endpoints that need a
+        # principal report why.
+        request.state.cookie_error = exc
+        return None
+    cookies.check_csrf(request, rt.signer, principal.token.jti)
+    return replace(principal, token=replace(principal.token, via_cookie=True))
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def current_principal(principal: OptionalPrincipal) -> Principal:
+def current_principal(request: Request, principal: OptionalPrincipal) -> Principal:
     if principal is None:
-        raise Unauthenticated("this endpoint needs a bearer token")
+        stale: Unauthenticated | None = getattr(request.state, "cookie_error", None)
+        raise stale or Unauthenticated("log in first: send a bearer token or the session cookie")
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_account(principal: CurrentPrincipal) -> AccountPrincipal:
+    if not isinstance(principal, AccountPrincipal) or principal.token is None:
+        raise Forbidden("only an owner or general account may do this", code="not_an_account")
+    return principal
+
+
+CurrentAccount = Annotated[AccountPrincipal, Depends(current_account)]
 
 SessionIdPath = Annotated[str, Path(max_length=64, description=SESSION_ID_PATTERN)]
 

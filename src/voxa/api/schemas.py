@@ -25,21 +25,38 @@ class OwnerIn(Strict):
     password: str = Password
 
 
+# Browsers (the voxa pages) ask for the HttpOnly session cookie instead of a
+# token in the body; API clients leave it false and get a bearer token.
+CookieMode = Field(
+    default=False,
+    description="true: set the HttpOnly session cookie (+ CSRF cookie) instead of returning "
+    "the token; only from the server's own origin",
+)
+
+
 class BusinessCreate(Strict):
     name: str = Name
     slug: str = Field(min_length=1, max_length=64)
     owner: OwnerIn
+    cookie: bool = CookieMode
 
 
 class UserCreate(Strict):
     email: EmailStr
     name: str = Name
     password: str = Password
+    cookie: bool = CookieMode
 
 
 class LoginIn(Strict):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
+    cookie: bool = CookieMode
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Password
 
 
 class BusinessOut(BaseModel):
@@ -50,13 +67,18 @@ class BusinessOut(BaseModel):
     created_at: datetime
 
 
-class AccountOut(BaseModel):
-    token: str
-    kind: str
+class MeOut(BaseModel):
     user_id: str
+    kind: str
     name: str | None
     email: str | None
     business: BusinessOut | None = None
+
+
+class AccountOut(MeOut):
+    # The bearer token; null when it was set as the session cookie instead.
+    token: str | None = None
+    expires_at: datetime | None = None
 
 
 class CustomerIn(Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -12,12 +12,24 @@ class PrincipalKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountToken:
+    """What identifies one issued account token, for revocation."""
+
+    jti: str
+    version: int  # the profile's token_version when it was issued
+    expires_at: int  # unix seconds
+    via_cookie: bool = False  # presented as the pages' session cookie
+
+
+@dataclass(frozen=True, slots=True)
 class AccountPrincipal:
-    """A logged-in owner or general user (bearer token)."""
+    """A logged-in owner or general user (bearer token or session cookie)."""
 
     user_id: str
     kind: PrincipalKind  # owner | general
     business_id: str | None
+    # Not part of who the caller is, so principals compare by identity alone.
+    token: AccountToken | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

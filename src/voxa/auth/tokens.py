@@ -1,18 +1,24 @@
-"""Signed tokens (HS256 JWT): account bearer tokens and per-session tokens.
+"""Signed tokens (HS256 JWT): account tokens and per-session tokens.
 
 The ``typ`` claim keeps the two apart; the audience pins them to voxa so a
 LiveKit token signed with another key can never be confused with them.
+Account tokens also carry a ``jti`` (so one token can be revoked) and the
+profile's ``token_version`` as ``ver`` (so all of an account's tokens can be);
+``voxa.auth.revocation`` checks both on use.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
 
 from voxa.auth.principal import (
     AccountPrincipal,
+    AccountToken,
     OperatorPrincipal,
     Principal,
     PrincipalKind,
@@ -23,6 +29,19 @@ from voxa.storage.types import utcnow
 
 _AUDIENCE = "voxa"
 _ALG = "HS256"
+# Real tokens are a few hundred characters; anything far longer is not one.
+MAX_TOKEN_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    value: str
+    jti: str
+    expires_at: int  # unix seconds
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 class TokenSigner:
@@ -44,12 +63,22 @@ class TokenSigner:
         return jwt.encode(payload, self._key, algorithm=_ALG)
 
     def account_token(
-        self, *, user_id: str, kind: PrincipalKind, business_id: str | None, ttl: timedelta
-    ) -> str:
-        return self._encode(
-            {"typ": "account", "sub": user_id, "kind": str(kind), "bid": business_id},
-            utcnow() + ttl,
+        self,
+        *,
+        user_id: str,
+        kind: PrincipalKind,
+        business_id: str | None,
+        version: int,
+        ttl: timedelta,
+    ) -> IssuedToken:
+        jti = secrets.token_urlsafe(16)
+        expires_at = utcnow() + ttl
+        value = self._encode(
+            {"typ": "account", "sub": user_id, "kind": str(kind), "bid": business_id,
+             "ver": version, "jti": jti},
+            expires_at,
         )
+        return IssuedToken(value=value, jti=jti, expires_at=int(expires_at.timestamp()))
 
     def session_token(
         self,
@@ -65,9 +94,18 @@ class TokenSigner:
             expires_at,
         )
 
+    def mac(self, purpose: str, message: str) -> bytes:
+        """A keyed digest of ``message`` for ``purpose`` (e.g. CSRF tokens)."""
+        return hmac.new(_bytes(self._key), _bytes(f"{purpose}\x00{message}"), "sha256").digest()
+
     def verify(self, token: str) -> Principal:
-        """Decode a bearer token into a principal; raise ``Unauthenticated``."""
-        if self._operator_token and hmac.compare_digest(token, self._operator_token):
+        """Decode a token into a principal (signature, audience and expiry only:
+        revocation is checked by ``voxa.auth.revocation``); raise ``Unauthenticated``."""
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthenticated("invalid token", code="invalid_token")
+        if self._operator_token and hmac.compare_digest(
+            _bytes(token), _bytes(self._operator_token)
+        ):
             return OperatorPrincipal()
         try:
             claims = jwt.decode(
@@ -79,15 +117,11 @@ class TokenSigner:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("token has expired", code="token_expired") from exc
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthenticated("invalid token", code="invalid_token") from exc
         typ = claims.get("typ")
-        if typ == "account" and claims.get("kind") in ("owner", "general"):
-            return AccountPrincipal(
-                user_id=str(claims["sub"]),
-                kind=PrincipalKind(claims["kind"]),
-                business_id=claims.get("bid"),
-            )
+        if typ == "account":
+            return _account_principal(claims)
         if typ == "session" and isinstance(claims.get("sid"), str):
             return SessionPrincipal(
                 session_id=claims["sid"],
@@ -96,3 +130,25 @@ class TokenSigner:
                 business_id=claims.get("bid"),
             )
         raise Unauthenticated("invalid token", code="invalid_token")
+
+
+def _account_principal(claims: dict[str, object]) -> AccountPrincipal:
+    kind, jti, ver = claims.get("kind"), claims.get("jti"), claims.get("ver")
+    bid, exp = claims.get("bid"), claims.get("exp")
+    # Tokens from before revocation existed carry no jti/ver: they cannot be
+    # revoked, so they are not accepted.
+    if (
+        kind not in ("owner", "general")
+        or not isinstance(jti, str)
+        or not isinstance(ver, int)
+        or isinstance(ver, bool)
+        or not (bid is None or isinstance(bid, str))
+        or not isinstance(exp, int | float)
+    ):
+        raise Unauthenticated("invalid token", code="invalid_token")
+    return AccountPrincipal(
+        user_id=str(claims["sub"]),
+        kind=PrincipalKind(kind),
+        business_id=bid,
+        token=AccountToken(jti=jti, version=ver, expires_at=int(exp)),
+    )

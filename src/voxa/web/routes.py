@@ -37,6 +37,7 @@ def render(name: str, *, status: int = 200, body_class: str = "", **values: obje
     safe["voice_available"] = "true" if (STATIC_DIR / "vendor" / "livekit-client.umd.js"
                                          ).exists() else "false"
     safe["login_form"] = _template("_login_form.html").template.rstrip()
+    safe["account_panel"] = _template("_account_panel.html").template.rstrip()
     content = _template(name).safe_substitute(safe)
     page = _template("_layout.html").safe_substitute(
         title=safe.get("title", "voxa"), body_class=html.escape(body_class), content=content)

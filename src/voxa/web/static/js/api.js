@@ -1,5 +1,10 @@
 // Thin JSON API client. Every error becomes an ApiError with the server's
 // {"error": {code, message}} or a clear "unreachable" error.
+//
+// Logged-in pages authenticate with the HttpOnly session cookie (script never
+// sees the account token); unsafe requests echo the readable CSRF cookie in
+// X-CSRF-Token. Session holders (customers, open chats) send their
+// per-session token as a bearer token instead.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -11,10 +16,23 @@ export class ApiError extends Error {
 
 const UNREACHABLE = "Cannot reach the server. Check your connection and try again.";
 
-function headers(token, json) {
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function csrfToken() {
+  // "__Host-" when served over https (see voxa/api/cookies.py)
+  for (const name of ["__Host-voxa_csrf", "voxa_csrf"]) {
+    const hit = document.cookie.split("; ").find((c) => c.startsWith(`${name}=`));
+    if (hit) return hit.slice(name.length + 1);
+  }
+  return null;
+}
+
+function headers(token, json, method) {
   const h = {};
   if (json) h["content-type"] = "application/json";
   if (token) h.authorization = `Bearer ${token}`;
+  const csrf = SAFE.has(method) ? null : csrfToken();
+  if (csrf) h["x-csrf-token"] = csrf;
   return h;
 }
 
@@ -23,13 +41,14 @@ export async function api(path, { method = "GET", body, token } = {}) {
   try {
     res = await fetch(path, {
       method,
-      headers: headers(token, body !== undefined),
+      credentials: "same-origin",
+      headers: headers(token, body !== undefined, method),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, "unreachable", UNREACHABLE);
   }
-  const data = await res.json().catch(() => null);
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     const err = (data && data.error) || {};
     throw new ApiError(res.status, err.code || "error", err.message || res.statusText);
@@ -43,7 +62,8 @@ export async function streamMessage(sessionId, token, text, { onMessage, onDelta
   try {
     res = await fetch(`/v1/sessions/${sessionId}/messages/stream`, {
       method: "POST",
-      headers: headers(token, true),
+      credentials: "same-origin",
+      headers: headers(token, true, "POST"),
       body: JSON.stringify({ text, client_message_id: crypto.randomUUID() }),
     });
   } catch {

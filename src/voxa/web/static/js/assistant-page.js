@@ -1,15 +1,14 @@
 // /assistant: general users log in and talk to the general assistant.
 
 import { ApiError, api, showBanner } from "./api.js";
-import { Account, wireAuth } from "./auth.js";
+import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
 import { StoredSession } from "./sessions.js";
 
-const account = new Account("voxa:account:general");
 const stored = new StoredSession("voxa:session:general");
 
-async function startSession(token) {
-  const grant = await api("/v1/sessions", { method: "POST", token, body: { role: "general", channel: "text" } });
+async function startSession() {
+  const grant = await api("/v1/sessions", { method: "POST", body: { role: "general", channel: "text" } });
   return stored.save(grant);
 }
 
@@ -20,12 +19,12 @@ async function open(acc) {
   try {
     grant = await stored.resume();
     const fresh = !grant;
-    if (fresh) grant = await startSession(acc.token);
+    if (fresh) grant = await startSession();
     const panel = new ChatPanel(root, {
       session: () => stored.value,
-      freshGrant: async () => (await stored.resume()) || startSession(acc.token),
+      freshGrant: async () => (await stored.resume()) || startSession(),
       onGone: async () => {
-        const g = await startSession(acc.token);
+        const g = await startSession();
         panel.clear();
         if (g.greeting) panel.add("assistant", g.greeting);
       },
@@ -38,9 +37,7 @@ async function open(acc) {
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      account.clear();
-      showBanner("Your login has expired. Please log in again.");
-      document.getElementById("auth").hidden = false;
+      showLoggedOut("Your login has expired. Please log in again.");
       return;
     }
     showBanner(e.message);
@@ -48,11 +45,13 @@ async function open(acc) {
 }
 
 wireAuth({
-  account,
   kind: "general",
   signup: (f) => api("/v1/users", {
     method: "POST",
-    body: { name: f.name.value.trim(), email: f.email.value.trim(), password: f.password.value },
+    body: {
+      name: f.name.value.trim(), email: f.email.value.trim(), password: f.password.value,
+      cookie: true,
+    },
   }),
   onReady: open,
 });

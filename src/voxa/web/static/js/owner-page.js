@@ -2,13 +2,11 @@
 // refreshed every few seconds so it updates live while customers chat.
 
 import { ApiError, api, showBanner } from "./api.js";
-import { Account, wireAuth } from "./auth.js";
+import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
 import { StoredSession } from "./sessions.js";
 
-const account = new Account("voxa:account:owner");
 const REFRESH_MS = 3000;
-let token = null;
 let slug = null;
 let selected = null;
 let timer = null;
@@ -24,14 +22,12 @@ const el = (tag, text, cls) => {
 
 async function call(path, options = {}) {
   try {
-    return await api(path, { token, ...options });
+    return await api(path, options);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      account.clear();
-      showBanner("Your login has expired. Please log in again.");
       clearInterval(timer);
       $("dashboard").hidden = true;
-      $("auth").hidden = false;
+      showLoggedOut("Your login has expired. Please log in again.");
     }
     throw e;
   }
@@ -250,7 +246,6 @@ function wireManager() {
 }
 
 async function open(acc) {
-  token = acc.token;
   slug = acc.business && acc.business.slug;
   if (!slug) {
     showBanner("This account has no business.");
@@ -265,13 +260,13 @@ async function open(acc) {
 }
 
 wireAuth({
-  account,
   kind: "owner",
   signup: (f) => api("/v1/businesses", {
     method: "POST",
     body: {
       name: f.business.value.trim(), slug: f.slug.value.trim(),
       owner: { name: f.name.value.trim(), email: f.email.value.trim(), password: f.password.value },
+      cookie: true,
     },
   }),
   onReady: open,

@@ -1,5 +1,5 @@
 // Keeping a session across reloads: the session in sessionStorage (this tab),
-// long-lived ids (customer id, account token) in localStorage.
+// the customer id in localStorage. Accounts live in an HttpOnly cookie.
 
 import { ApiError, api } from "./api.js";
 
