@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     # /readyz and /metrics answer only to the operator token (a 401/403
     # otherwise); unset: on in production, off in development and test.
     protect_operator_endpoints: bool | None = None
-    # /docs, /redoc and /openapi.json; unset: off in production, on otherwise.
+    # /docs and /openapi.json; unset: off in production, on otherwise.
     docs: bool | None = None
 
     host: str = "127.0.0.1"

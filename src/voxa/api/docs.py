@@ -1,9 +1,11 @@
-"""The API reference pages, ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc).
+"""The API reference page, ``/docs`` (Swagger UI).
 
-FastAPI's own pages load their scripts from a CDN and start them with an
-inline script, which a ``script-src 'self'`` policy blocks. These load the
-assets shipped in the ``fastapi-offline`` package from this server and start
-them from a static file; the page carries no inline script.
+FastAPI's own page loads its scripts from a CDN and starts them with an
+inline script, which a ``script-src 'self'`` policy blocks. This one loads the
+assets shipped in the ``fastapi-offline`` package from this server and starts
+them from a static file; the page carries no inline script and makes no
+request to another origin. There is no ``/redoc``: ReDoc's bundle always
+loads its logo from its CDN.
 """
 
 from __future__ import annotations
@@ -42,17 +44,13 @@ def _page(title: str, element: str, bundle: str, css: str, openapi_url: str) -> 
 
 
 def install_docs(app: FastAPI, openapi_url: str) -> None:
-    """Serve ``/docs``, ``/redoc`` and their assets for ``openapi_url``."""
+    """Serve ``/docs`` and its assets for ``openapi_url``."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/docs", response_class=HTMLResponse)
     async def swagger_ui() -> HTMLResponse:
         css = f'<link rel="stylesheet" href="{ASSETS_URL}/swagger-ui.css">'
         return _page("Swagger UI", "swagger-ui", "swagger-ui-bundle.js", css, openapi_url)
-
-    @router.get("/redoc", response_class=HTMLResponse)
-    async def redoc() -> HTMLResponse:
-        return _page("ReDoc", "redoc", "redoc.standalone.js", "", openapi_url)
 
     app.include_router(router)
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
