@@ -46,7 +46,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
           content_type_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 6}
 STATEFUL_EXAMPLES = 15
-BUDGET_SECONDS = 360  # per backend (about 70-150 s measured); fail rather than drag on
+BUDGET_SECONDS = 360  # per backend (45-150 s measured); fail rather than drag on
 
 
 @dataclass
