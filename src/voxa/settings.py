@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     turn_wait_seconds: float = Field(default=60, gt=0)
 
     # -- operator endpoints, API docs --
-    # /readyz and /metrics answer only to the operator token (a 401/403
-    # otherwise); unset: on in production, off in development and test.
+    # /readyz and /metrics answer only to the operator token (401 otherwise);
+    # unset: on in production, off in development and test.
     protect_operator_endpoints: bool | None = None
     # /docs and /openapi.json; unset: off in production, on otherwise.
     docs: bool | None = None
@@ -199,6 +199,8 @@ def _dev_secret(data_dir: Path) -> SecretStr:
                 os.link(tmp, path)  # atomic; the loser of a race keeps the winner's key
         finally:
             tmp.unlink(missing_ok=True)
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # written by an older version, readable by others
     return SecretStr(path.read_text().strip())
 
 

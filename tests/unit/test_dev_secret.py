@@ -20,6 +20,14 @@ def test_secret_file_is_private_and_stable(tmp_path: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["secret_key"]  # no leftovers
 
 
+def test_an_old_readable_secret_file_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+    path.write_text("k" * 64)
+    path.chmod(0o644)
+    assert _dev_secret(tmp_path).get_secret_value() == "k" * 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def _race(barrier: Barrier, data_dir: str, out: str) -> None:
     barrier.wait()
     Path(out).write_text(_dev_secret(Path(data_dir)).get_secret_value())
