@@ -70,7 +70,9 @@ async def signup_business(
         business = businesses_repo.new_business(slug=slug, name=name)
         db.add(business)
         await db.flush()
-        db.add(AgentConfig(business_id=business.id, name=f"{name} assistant", is_default=True))
+        # The agent name column holds 200 characters, like the business name.
+        db.add(AgentConfig(business_id=business.id, name=f"{name} assistant"[:200],
+                           is_default=True))
         profile_pending.business_id = business.id
         db.add(profile_pending)
         try:

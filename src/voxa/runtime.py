@@ -14,7 +14,7 @@ from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
 from voxa.sessions.livekit_tokens import LiveKitTokens
 from voxa.sessions.voices import VoiceCatalog
-from voxa.settings import Settings
+from voxa.settings import Environment, Settings
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 
@@ -53,7 +53,8 @@ async def open_runtime(
     settings: Settings, *, run_migrations: bool = True, store: TTLStore | None = None
 ) -> Runtime:
     """Connect to the database and store (migrating first unless told not to)."""
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url,
+                           hide_parameters=settings.env is Environment.production)
     if run_migrations:
         await migrate(engine)
     operator = settings.operator_token.get_secret_value() if settings.operator_token else None

@@ -8,6 +8,8 @@ show up in reprs or logs.
 from __future__ import annotations
 
 import re
+import contextlib
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -94,6 +96,12 @@ class Settings(BaseSettings):
     user_token_ttl_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Secure flag on the session cookies: None = when the request came over https.
     cookie_secure: bool | None = None
+    # -- operator endpoints, API docs --
+    # /readyz and /metrics answer only to the operator token (401 otherwise);
+    # unset: on in production, off in development and test.
+    protect_operator_endpoints: bool | None = None
+    # /docs and /openapi.json; unset: off in production, on otherwise.
+    docs: bool | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -134,6 +142,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'voxa.db').resolve()}"
+
+    @property
+    def operator_endpoints_protected(self) -> bool:
+        if self.protect_operator_endpoints is not None:
+            return self.protect_operator_endpoints
+        return self.env is Environment.production
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.docs if self.docs is not None else self.env is not Environment.production
 
     @property
     def livekit_configured(self) -> bool:
@@ -180,12 +198,29 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def _dev_secret(data_dir: Path) -> SecretStr:
-    """A random per-installation key kept in the data dir, so tokens survive restarts."""
+    """A random per-installation key kept in the data dir, so tokens survive restarts.
+
+    The file is born 0600 and complete: written under a private temporary name,
+    then linked to ``secret_key`` (link fails if it exists), so two processes
+    starting at once both end up reading the one key that won, and nobody ever
+    reads a half-written or world-readable key.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        tmp = data_dir / f".secret_key.{secrets.token_hex(8)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)  # atomic; the loser of a race keeps the winner's key
+        finally:
+            tmp.unlink(missing_ok=True)
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # written by an older version, readable by others
     return SecretStr(path.read_text().strip())
 
 

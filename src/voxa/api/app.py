@@ -10,13 +10,16 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from livekit.agents import llm
 
 from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
 from voxa.agent.turns import TextTurns
+from voxa.api.docs import install_docs
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from voxa.api.openapi import install_openapi
 from voxa.api.routes import accounts, auth, businesses, health, me, messages, sessions, voices
 from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
 from voxa.jobs.scheduler import CleanupScheduler
@@ -101,15 +104,24 @@ def create_app(
                 stack.push_async_callback(scheduler.stop)
             yield
 
-    app = FastAPI(title="voxa", version="0.1.0", lifespan=lifespan)
+    openapi_url = "/openapi.json" if settings.docs_enabled else None
+    app = FastAPI(title="voxa", version="0.1.0", lifespan=lifespan, openapi_url=openapi_url,
+                  docs_url=None, redoc_url=None)
     app.state.turns = None
     if runtime is not None:
         app.state.runtime = runtime
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    for module in (accounts, auth, sessions, messages, businesses, me, voices, health):
-        app.include_router(module.router)
+    modules = (accounts, auth, sessions, messages, businesses, me, voices, health)
+    routers = [m.router for m in modules]
+    routers.append(health.operator_router)
+    for router in routers:
+        app.include_router(router)
+    install_openapi(app, settings, [r for router in routers for r in router.routes
+                                    if isinstance(r, APIRoute)])
+    if openapi_url is not None:
+        install_docs(app, openapi_url)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import replace
 from typing import Annotated
 
@@ -97,9 +98,12 @@ def _session_dep(access: Access):  # type: ignore[no-untyped-def]
     return dep
 
 
-ReadableSession = Annotated[AgentSession, Depends(_session_dep(Access.READ))]
-EndableSession = Annotated[AgentSession, Depends(_session_dep(Access.END))]
-HeldSession = Annotated[AgentSession, Depends(_session_dep(Access.HOLD))]
+readable_session = _session_dep(Access.READ)
+endable_session = _session_dep(Access.END)
+held_session = _session_dep(Access.HOLD)
+ReadableSession = Annotated[AgentSession, Depends(readable_session)]
+EndableSession = Annotated[AgentSession, Depends(endable_session)]
+HeldSession = Annotated[AgentSession, Depends(held_session)]
 
 
 async def owned_business(
@@ -117,3 +121,21 @@ async def owned_business(
 
 
 OwnedBusiness = Annotated[Business, Depends(owned_business)]
+
+
+def operator_gate(request: Request, rt: RuntimeDep) -> None:
+    """``/metrics`` and ``/readyz``: only the operator token passes while
+    ``protect_operator_endpoints`` is on (the default in production); credentials
+    are not read otherwise."""
+    settings = rt.settings
+    if not settings.operator_endpoints_protected:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.operator_token.get_secret_value() if settings.operator_token else ""
+    # Bytes: a non-ASCII header must compare unequal, not raise.
+    if not (expected and scheme.lower() == "bearer"
+            and hmac.compare_digest(token.strip().encode(), expected.encode())):
+        raise Unauthenticated("this endpoint needs the operator token", code="operator_only")
+
+
+OperatorGate = Depends(operator_gate)

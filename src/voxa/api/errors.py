@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxa.errors import UpstreamError, VoxaError
@@ -74,8 +75,34 @@ def install_error_handlers(app: FastAPI) -> None:
         _count(request, code)
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not is_data_error(exc):
+            return _internal(request, exc)
+        # A value the schema let through but the database refuses (too long
+        # for its column, out of range): the request's fault, not the server's.
+        _count(request, "invalid_input")
+        log.warning("database_refused_value", path=request.url.path,
+                    sqlstate=getattr(exc.orig, "sqlstate", None))
+        return JSONResponse(
+            error_body("invalid_input", "a value is too long or out of range"), 422
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        _count(request, "internal_error")
-        log.exception("unhandled_error", path=request.url.path)
-        return JSONResponse(error_body("internal_error", "internal server error"), 500)
+        return _internal(request, exc)
+
+
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    _count(request, "internal_error")
+    log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    return JSONResponse(error_body("internal_error", "internal server error"), 500)
+
+
+def is_data_error(exc: DBAPIError) -> bool:
+    """A value the database refused: SQLAlchemy's DataError, or SQLSTATE class
+    22 (asyncpg's errors reach SQLAlchemy as a plain DBAPIError)."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")

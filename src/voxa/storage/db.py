@@ -15,7 +15,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, hide_parameters: bool = True, **kwargs: Any) -> AsyncEngine:
+    """``hide_parameters``: keep statement parameters (customer text, e-mails,
+    password hashes) out of error messages and logs; only development and test
+    runtimes turn it off."""
+    kwargs["hide_parameters"] = hide_parameters
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -1,22 +1,36 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from voxa.api.deps import RuntimeDep
+from voxa.api.deps import OperatorGate, RuntimeDep
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 
 router = APIRouter(tags=["operator"])
+# /readyz and /metrics answer only to the operator token while
+# VOXA_PROTECT_OPERATOR_ENDPOINTS is on (the default in production).
+operator_router = APIRouter(tags=["operator"], dependencies=[OperatorGate])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+class HealthOut(BaseModel):
+    status: str
 
 
-@router.get("/readyz")
+class ReadyOut(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=HealthOut)
+async def healthz() -> HealthOut:
+    return HealthOut(status="ok")
+
+
+@operator_router.get("/readyz", response_model=ReadyOut,
+                     responses={503: {"model": ReadyOut, "description": "a dependency is down"}})
 async def readyz(rt: RuntimeDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -36,10 +50,10 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
-async def metrics(rt: RuntimeDep) -> Response:
+@operator_router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(rt: RuntimeDep) -> PlainTextResponse:
     async with rt.db() as db:
         counts = await sessions_repo.active_counts_by_role(db, scope=Scope.system())
     for role in ("owner", "customer", "general"):
         rt.metrics.sessions_active.labels(role=role).set(counts.get(role, 0))
-    return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(rt.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -18,6 +18,10 @@ from voxa.storage.models import AgentMessage
 router = APIRouter(prefix="/v1/sessions", tags=["messages"])
 
 
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
 def _turns(request: Request) -> TextTurns:
     turns = getattr(request.app.state, "turns", None)
     if turns is None:
@@ -53,9 +57,23 @@ def _sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
 
 
-@router.post("/{session_id}/messages/stream")
+# One server-sent event; ``data`` is the JSON of a MessageOut (message), a text
+# piece (delta), a TurnOut (done) or an Error (error).
+_SSE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["message", "delta", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+
+
+@router.post("/{session_id}/messages/stream", response_class=EventStream, responses={
+    200: {"description": "the turn as server-sent events",
+          "content": {"text/event-stream": {"schema": _SSE_EVENT}}}})
 async def stream_message(body: MessageIn, row: HeldSession, rt: RuntimeDep,
-                         request: Request) -> StreamingResponse:
+                         request: Request) -> EventStream:
     """Server-sent events: ``message`` (the user message, persisted), ``delta``
     (reply text as it is generated), then ``done`` (both messages, persisted)
     or ``error``. The turn completes and is stored even if the client leaves."""
@@ -90,5 +108,5 @@ async def stream_message(body: MessageIn, row: HeldSession, rt: RuntimeDep,
         while (item := await queue.get()) is not None:
             yield item
 
-    return StreamingResponse(events(), media_type="text/event-stream",
+    return EventStream(events(),
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
