@@ -11,6 +11,7 @@ from voxa.auth.passwords import hash_password, verify_password
 from voxa.auth.principal import PrincipalKind
 from voxa.errors import Conflict, Unauthenticated
 from voxa.identity import account_identity, normalize_email, user_id_for
+from voxa.limits import login as login_limits
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.slugs import validate_slug
@@ -95,12 +96,17 @@ async def signup_general(rt: Runtime, *, email: str, name: str, password: str) -
     return Account(profile=profile, token=_issue(rt, profile))
 
 
-async def login(rt: Runtime, *, email: str, password: str) -> Account:
+async def login(rt: Runtime, *, email: str, password: str, address: str) -> Account:
+    """Unknown e-mail and wrong password get the same answer, after the same
+    work (a dummy hash is verified), and count against the same limits."""
+    await login_limits.before_login(rt.limiter, email=email, address=address)
     async with rt.db() as db:
         profile = await profiles_repo.get_by_identity(db, account_identity(email))
     stored = profile.password_hash if profile else None
     if not await verify_password(stored, password) or profile is None:
+        await login_limits.login_failed(rt.limiter, email=email)
         raise Unauthenticated("wrong e-mail or password", code="invalid_credentials")
+    await login_limits.login_succeeded(rt.limiter, email=email)
     business = None
     async with rt.db() as db:
         if profile.business_id:

@@ -17,7 +17,16 @@ from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provid
 from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from voxa.api.routes import accounts, businesses, health, me, messages, sessions, voices
+from voxa.api.routes import (
+    accounts,
+    businesses,
+    health,
+    me,
+    messages,
+    operator,
+    sessions,
+    voices,
+)
 from voxa.jobs.scheduler import CleanupScheduler
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
@@ -107,7 +116,7 @@ def create_app(
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    for module in (accounts, sessions, messages, businesses, me, voices, health):
+    for module in (accounts, sessions, messages, businesses, me, voices, health, operator):
         app.include_router(module.router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")

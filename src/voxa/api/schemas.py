@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from voxa.limits.catalog import validate_overrides
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 
 Name = Field(min_length=1, max_length=200)
@@ -236,3 +237,20 @@ class StatsOut(BaseModel):
     sessions_by_role: dict[str, int]
     sessions_by_hour: list[HourCount]
     busiest_hours: list[HourCount]
+
+
+class LimitsPatch(Strict):
+    """Per-business limit overrides to set (``null`` restores the default)."""
+
+    limits: dict[str, str | int | None] = Field(max_length=32)
+
+    @field_validator("limits")
+    @classmethod
+    def _known(cls, v: dict[str, str | int | None]) -> dict[str, str | int | None]:
+        return validate_overrides(v)
+
+
+class LimitsOut(BaseModel):
+    business: str
+    overrides: dict[str, Any]
+    effective: dict[str, Any]
