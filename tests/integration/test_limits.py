@@ -4,6 +4,8 @@ sqlite, Redis limits on PostgreSQL)."""
 
 from __future__ import annotations
 
+import statistics
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,6 +98,25 @@ async def test_login_locks_the_account_and_unknown_emails_look_the_same(
     assert answers[owner] == answers["nobody@lock.example.com"]
     assert answers[owner + " locked"] == answers["nobody@lock.example.com locked"]
     assert refusals(limited, "login_per_account") == 2
+
+
+async def test_unknown_email_and_wrong_password_take_about_as_long(
+        api: httpx.AsyncClient) -> None:
+    owner = "owner@timing.example.com"
+    await create_business(api, "timing", owner_email=owner)
+
+    async def timed(email: str, ip: str) -> float:
+        t0 = time.perf_counter()
+        assert_error(await login(api, email, "wrong password!", ip), 401, "invalid_credentials")
+        return time.perf_counter() - t0
+
+    known = [await timed(owner, f"203.0.113.{20 + i}") for i in range(3)]
+    unknown = [await timed(f"ghost{i}@timing.example.com", f"203.0.113.{30 + i}")
+               for i in range(3)]
+    # Both verify a password hash (a dummy one for unknown e-mails): tens of ms,
+    # not the sub-millisecond of a skipped check.
+    k, u = statistics.median(known), statistics.median(unknown)
+    assert u > k / 3 and k > u / 3, (known, unknown)
 
 
 async def test_a_successful_login_clears_the_failures(api: httpx.AsyncClient) -> None:

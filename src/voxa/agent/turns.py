@@ -99,14 +99,14 @@ class TextTurns:
         gate = self._gates.setdefault(session_id, _Gate())
         if gate.users > s.turn_queue_limit:
             raise Busy("too many messages waiting on this session; retry shortly",
-                       code="session_busy")
+                       code="session_busy", retry_after=1)
         gate.users += 1
         try:
             try:
                 await asyncio.wait_for(gate.lock.acquire(), s.turn_wait_seconds)
             except TimeoutError as exc:
                 raise Busy("the previous message is still being answered; retry shortly",
-                           code="session_busy") from exc
+                           code="session_busy", retry_after=1) from exc
             try:
                 yield
             finally:
