@@ -145,9 +145,11 @@ class Settings(BaseSettings):
         from limits import parse_many
 
         try:
-            parse_many(v)
+            items = parse_many(v)
         except ValueError as exc:
             raise ValueError(f"not a rate limit such as '5/minute': {v!r}") from exc
+        if not items or any(i.amount <= 0 for i in items):
+            raise ValueError(f"a rate limit must allow at least one request: {v!r}")
         return v
 
     @model_validator(mode="after")
