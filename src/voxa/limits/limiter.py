@@ -4,6 +4,7 @@ deployment has one (shared by every API replica), in process memory otherwise
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -100,3 +101,7 @@ class Limiter:
         client = getattr(getattr(self._storage, "bridge", None), "storage", None)
         if client is not None:
             await client.aclose()
+        # The memory storage prunes expired windows in a task of its own.
+        timer = getattr(self._storage, "timer", None)
+        if isinstance(timer, asyncio.Task) and not timer.done():
+            timer.cancel()
