@@ -13,6 +13,7 @@ from voxa.auth.principal import AccountPrincipal, PrincipalKind
 from voxa.auth.tokens import IssuedToken
 from voxa.errors import Conflict, Forbidden, Unauthenticated
 from voxa.identity import account_identity, normalize_email, user_id_for
+from voxa.limits import login as login_limits
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.slugs import validate_slug
@@ -100,12 +101,17 @@ async def signup_general(rt: Runtime, *, email: str, name: str, password: str) -
     return Account(profile=profile, token=_issue(rt, profile))
 
 
-async def login(rt: Runtime, *, email: str, password: str) -> Account:
+async def login(rt: Runtime, *, email: str, password: str, address: str) -> Account:
+    """Unknown e-mail and wrong password get the same answer, after the same
+    work (a dummy hash is verified), and count against the same limits."""
+    await login_limits.before_login(rt.limiter, email=email, address=address)
     async with rt.db() as db:
         profile = await profiles_repo.get_by_identity(db, account_identity(email))
     stored = profile.password_hash if profile else None
     if not await verify_password(stored, password) or profile is None:
+        await login_limits.login_failed(rt.limiter, email=email)
         raise Unauthenticated("wrong e-mail or password", code="invalid_credentials")
+    await login_limits.login_succeeded(rt.limiter, email=email)
     business = None
     async with rt.db() as db:
         if profile.business_id:
@@ -142,12 +148,19 @@ async def logout_everywhere(rt: Runtime, principal: AccountPrincipal) -> None:
 
 
 async def change_password(
-    rt: Runtime, principal: AccountPrincipal, *, current: str, new: str
+    rt: Runtime, principal: AccountPrincipal, *, current: str, new: str, address: str
 ) -> Account:
-    """Set a new password, revoke every token of the account, issue a fresh one."""
+    """Set a new password, revoke every token of the account, issue a fresh one.
+
+    Checking ``current`` is a password guess like a login, so it counts against
+    the same per-account and per-address limits: a stolen token cannot be used
+    to brute-force the password."""
     account = await load(rt, principal)
+    email = account.profile.email or principal.user_id
+    await login_limits.before_login(rt.limiter, email=email, address=address)
     old_hash = account.profile.password_hash
     if not await verify_password(old_hash, current) or old_hash is None:
+        await login_limits.login_failed(rt.limiter, email=email)
         raise Forbidden("the current password is wrong", code="wrong_password")
     new_hash = await hash_password(new)
     async with rt.db() as db:

@@ -43,6 +43,10 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
         )
         self.errors = Counter("voxa_errors_total", "Errors by code", ["code"], registry=r)
+        self.limited = Counter(
+            "voxa_limited_total", "Requests refused by a rate limit or quota", ["limit"],
+            registry=r,
+        )
         self.cleanup_runs = Counter(
             "voxa_cleanup_runs_total", "Cleanup runs", ["outcome"], registry=r
         )

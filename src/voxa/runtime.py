@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from voxa.auth.tokens import TokenSigner
 from voxa.kv import TTLStore, create_store
+from voxa.limits import Limiter, ModelLine
+from voxa.limits.limiter import open_storage
 from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
 from voxa.sessions.livekit_tokens import LiveKitTokens
@@ -30,8 +32,24 @@ class Runtime:
     livekit: LiveKitTokens | None
     metrics: Metrics = field(default_factory=Metrics)
     directory: BusinessDirectory = field(default_factory=BusinessDirectory)
+    limiter: Limiter = field(init=False)
+    model_line: ModelLine = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        # Limit state sits next to the store's keys (the same Redis and prefix).
+        storage = open_storage(s.redis_url, prefix=self.store.prefix)
+        self.limiter = Limiter(s, storage, on_refused=self._count_refused)
+        self.model_line = ModelLine(self.store, total=s.limit_model_slots_total,
+                                    ttl=s.model_slot_ttl_seconds,
+                                    on_refused=self._count_refused)
+
+    def _count_refused(self, name: str) -> None:
+        # Looked up at call time: the app may swap in its own metrics registry.
+        self.metrics.limited.labels(limit=name).inc()
 
     async def aclose(self) -> None:
+        await self.limiter.aclose()
         await self.store.aclose()
         await self.engine.dispose()
 

@@ -7,16 +7,18 @@ show up in reprs or logs.
 
 from __future__ import annotations
 
-import re
 import contextlib
+import ipaddress
+import json
 import os
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A CSP source expression without quotes, spaces or semicolons (no header injection).
 _CSP_SOURCE = re.compile(r"^(wss?|https?)://(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?$")
@@ -103,6 +105,31 @@ class Settings(BaseSettings):
     # /docs and /openapi.json; unset: off in production, on otherwise.
     docs: bool | None = None
 
+    # -- limits and quotas (voxa.limits; rates in the `limits` notation, "N/period",
+    # several separated by ";"; per-business overrides in businesses.limits) --
+    # Failed logins per account (unknown e-mails too); each tier that fills
+    # locks the account for the rest of its window, so repeated failures lengthen
+    # the lockout; a successful login clears them.
+    limit_login_per_account: str = "5/minute;10/hour;20/day"
+    limit_login_per_address: str = "20/minute;200/hour"  # every attempt from one address
+    limit_signup_per_address: str = "30/hour"  # business and general signups
+    limit_session_starts_per_address: str = "60/minute"
+    limit_session_starts_per_business: str = "600/minute"
+    limit_turns_per_session: str = "30/minute"  # HTTP and voice text
+    limit_turns_per_customer: str = "60/minute"  # per user id, across their sessions
+    limit_tickets_per_user: str = "10/hour"
+    limit_memories_per_user: str = "60/hour"
+    limit_active_sessions_per_business: int = Field(default=500, gt=0)
+    limit_voice_sessions_per_business: int = Field(default=20, gt=0)
+    # The shared model's waiting line: calls in flight or queued at the model,
+    # at most `per_business` of `total` for any one business.
+    limit_model_slots_total: int = Field(default=64, gt=0)
+    limit_model_slots_per_business: int = Field(default=16, gt=0)
+    model_slot_ttl_seconds: float = Field(default=30, gt=0)
+    # CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated
+    # or a JSON list); empty: the socket's peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -121,6 +148,38 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
         return None if v == "" else v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, v: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(p, strict=False)) for p in v]
+
+    @field_validator("limit_login_per_account", "limit_login_per_address",
+                     "limit_signup_per_address", "limit_session_starts_per_address",
+                     "limit_session_starts_per_business", "limit_turns_per_session",
+                     "limit_turns_per_customer", "limit_tickets_per_user",
+                     "limit_memories_per_user")
+    @classmethod
+    def _valid_rate(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            items = parse_many(v)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '5/minute': {v!r}") from exc
+        if not items or any(i.amount <= 0 for i in items):
+            raise ValueError(f"a rate limit must allow at least one request: {v!r}")
+        return v
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -179,6 +238,9 @@ _ENV_EXPORT = {
     "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
     "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
     "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
+    "limit_turns_per_session": "VOXA_LIMIT_TURNS_PER_SESSION",
+    "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
+    "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
 }
 
 

@@ -9,6 +9,7 @@ session's tenant and user.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +18,7 @@ from livekit.agents.llm import FunctionTool, ToolError, function_tool
 from voxa.agent import memory, tickets
 from voxa.context import SessionContext, maybe_current_session
 from voxa.errors import InvalidInput
+from voxa.limits.admission import business_overrides
 from voxa.runtime import Runtime
 from voxa.storage.repos.stats import business_stats as stats_query
 from voxa.storage.scope import Scope
@@ -53,6 +55,17 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         except InvalidInput as exc:
             raise ToolError(exc.message) from exc
 
+    async def over_limit(name: str, what: str) -> str | None:
+        """A refusal for the model when the user's quota is used up (nothing is written)."""
+        async with rt.db() as db:
+            overrides = await business_overrides(db, ctx.business_id)
+        wait = await rt.limiter.try_hit(name, ctx.business_id or "general", ctx.user_id,
+                                        overrides=overrides)
+        if wait is None:
+            return None
+        return (f"Refused: this user has reached the limit on {what}; nothing was saved. "
+                f"Tell the user it can be tried again in about {math.ceil(wait)} seconds.")
+
     async def remember(category: str, key: str, value: str) -> str:
         """Store a durable fact, interest or preference about the user for later conversations.
 
@@ -61,6 +74,10 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
             key: A short name for the memory, such as favorite_color.
             value: What to remember, such as blue.
         """
+
+        _guard(ctx)
+        if (refusal := await over_limit("memories_per_user", "new memories")) is not None:
+            return refusal
 
         async def op(db: Any) -> str:
             m = await memory.remember(db, ns=_ns(ctx), category=category, key=key, value=value)
@@ -91,6 +108,10 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
             body: The details the staff will need.
             priority: One of low, normal, high, urgent.
         """
+
+        _guard(ctx)
+        if (refusal := await over_limit("tickets_per_user", "new tickets")) is not None:
+            return refusal
 
         async def op(db: Any) -> str:
             t = await tickets.create_ticket(

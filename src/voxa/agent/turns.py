@@ -37,6 +37,8 @@ from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
+from voxa.limits import catalog
+from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
@@ -97,14 +99,14 @@ class TextTurns:
         gate = self._gates.setdefault(session_id, _Gate())
         if gate.users > s.turn_queue_limit:
             raise Busy("too many messages waiting on this session; retry shortly",
-                       code="session_busy")
+                       code="session_busy", retry_after=1)
         gate.users += 1
         try:
             try:
                 await asyncio.wait_for(gate.lock.acquire(), s.turn_wait_seconds)
             except TimeoutError as exc:
                 raise Busy("the previous message is still being answered; retry shortly",
-                           code="session_busy") from exc
+                           code="session_busy", retry_after=1) from exc
             try:
                 yield
             finally:
@@ -119,8 +121,21 @@ class TextTurns:
                    on_delta: OnDelta | None = None,
                    on_accepted: Callable[[AgentMessage], Awaitable[None]] | None = None,
                    ) -> TurnResult:
+        """One turn. The turn limits (429) come first; a place in the model's
+        line (503) is taken once the session's previous turn is done (turns
+        waiting on their own session are bounded by ``turn_queue_limit``);
+        both before anything of the turn is written."""
+        async with self.rt.db() as db:
+            overrides = await business_overrides(db, row.business_id)
+        await admit_turn(self.rt.limiter, row, overrides)
+        tenant = row.business_id or f"general:{row.user_id}"
+        per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
         async with self._turn_slot(row.session_id):
-            return await self._turn(row, text, client_message_id, on_delta, on_accepted)
+            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+            try:
+                return await self._turn(row, text, client_message_id, on_delta, on_accepted)
+            finally:
+                await slot.release()
 
     def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
                            on_delta: OnDelta, on_accepted: Callable[[AgentMessage],

@@ -20,7 +20,17 @@ from voxa.api.docs import install_docs
 from voxa.api.errors import install_error_handlers
 from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from voxa.api.openapi import install_openapi
-from voxa.api.routes import accounts, auth, businesses, health, me, messages, sessions, voices
+from voxa.api.routes import (
+    accounts,
+    auth,
+    businesses,
+    health,
+    me,
+    messages,
+    operator,
+    sessions,
+    voices,
+)
 from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
 from voxa.jobs.scheduler import CleanupScheduler
 from voxa.logs import get_logger
@@ -113,7 +123,8 @@ def create_app(
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    modules = (accounts, auth, sessions, messages, businesses, me, voices, health)
+    modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
+               operator)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

@@ -10,8 +10,9 @@ from fastapi import Depends, Path, Request
 
 from voxa.api import cookies
 from voxa.auth import revocation
-from voxa.auth.principal import AccountPrincipal, Principal
+from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal
 from voxa.errors import Forbidden, NotFound, Unauthenticated
+from voxa.limits import client_address
 from voxa.runtime import Runtime
 from voxa.sessions.access import Access, load_session
 from voxa.sessions.ids import SESSION_ID_PATTERN
@@ -84,6 +85,23 @@ def current_account(principal: CurrentPrincipal) -> AccountPrincipal:
 
 
 CurrentAccount = Annotated[AccountPrincipal, Depends(current_account)]
+
+
+def client_ip(request: Request, rt: RuntimeDep) -> str:
+    """The client's address for limits (see ``voxa.limits.address``)."""
+    return client_address(request, rt.settings.trusted_proxies)
+
+
+ClientAddress = Annotated[str, Depends(client_ip)]
+
+
+def operator_principal(principal: CurrentPrincipal) -> OperatorPrincipal:
+    if not isinstance(principal, OperatorPrincipal):
+        raise Forbidden("only the operator may do this", code="not_operator")
+    return principal
+
+
+Operator = Annotated[OperatorPrincipal, Depends(operator_principal)]
 
 SessionIdPath = Annotated[str, Path(max_length=64, description=SESSION_ID_PATTERN)]
 

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxa.api import deps
-from voxa.api.routes import accounts, businesses, me, messages, sessions
+from voxa.api.routes import accounts, auth, businesses, me, messages, operator, sessions
 from voxa.settings import Settings
 
 
@@ -61,7 +61,10 @@ _DEPENDENCY_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     deps.endable_session: frozenset({400, 401, 404}),
     deps.held_session: frozenset({400, 401, 403, 404}),
     deps.owned_business: frozenset({401, 403, 404}),
+    deps.current_account: frozenset({401, 403}),
+    deps.operator_principal: frozenset({401, 403}),
 }
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # What a handler raises itself. Limits (429) are on signup, login, session
 # starts and messages; the shared model's waiting line (503) on messages.
@@ -80,6 +83,9 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     businesses.patch_ticket: frozenset({404}),
     businesses.get_agent_settings: frozenset({404}),
     businesses.patch_agent_settings: frozenset({400, 404}),
+    auth.change_password: frozenset({403, 409, 429}),
+    operator.get_limits: frozenset({404}),
+    operator.patch_limits: frozenset({404}),
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
 }
@@ -105,6 +111,9 @@ def error_statuses(route: APIRoute, settings: Settings) -> set[int]:
         statuses |= _DEPENDENCY_ERRORS.get(call, frozenset())
         if call is deps.operator_gate and settings.operator_endpoints_protected:
             statuses.add(401)
+        if call is deps.optional_principal and _UNSAFE & (route.methods or set()):
+            # A request authenticated by the pages' cookie fails the CSRF checks.
+            statuses.add(403)
     statuses |= _HANDLER_ERRORS.get(route.endpoint, frozenset())
     if route.body_field is not None:
         # BodyLimitMiddleware; bytes that are not text (FastAPI: 400); JSON that

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from voxa.limits.catalog import validate_overrides
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 from voxa.web.origins import MAX_ORIGIN_CHARS, MAX_ORIGINS, parse_origin
 
@@ -273,3 +274,20 @@ class BusinessSettingsOut(BaseModel):
 
 class BusinessSettingsPatch(Strict):
     allowed_origins: list[Origin] | None = Field(default=None, max_length=MAX_ORIGINS)
+
+
+class LimitsPatch(Strict):
+    """Per-business limit overrides to set (``null`` restores the default)."""
+
+    limits: dict[str, str | int | None] = Field(max_length=32)
+
+    @field_validator("limits")
+    @classmethod
+    def _known(cls, v: dict[str, str | int | None]) -> dict[str, str | int | None]:
+        return validate_overrides(v)
+
+
+class LimitsOut(BaseModel):
+    business: str
+    overrides: dict[str, Any]
+    effective: dict[str, Any]

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from voxa.bench.common import Backend, report, scratch_dir, serve
+from voxa.bench.common import BENCH_LIMITS, Backend, report, scratch_dir, serve
 
 VOICES = ["joe", "craig", "olivia", "aria", "max"]
 
@@ -21,7 +21,7 @@ async def run(backend_name: str, quick: bool, n: int = 1000) -> None:
     turns = 3
     with scratch_dir() as d:
         backend = Backend.choose(backend_name, d)
-        with serve(backend, d) as srv:
+        with serve(backend, d, extra_env=BENCH_LIMITS) as srv:
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
             async with httpx.AsyncClient(base_url=srv.base, timeout=120, limits=limits) as c:
                 owners = []

@@ -7,14 +7,14 @@ import uuid
 
 import httpx
 
-from voxa.bench.common import Backend, report, rss_mib, scratch_dir, serve
+from voxa.bench.common import BENCH_LIMITS, Backend, report, rss_mib, scratch_dir, serve
 
 
 async def run(backend_name: str, quick: bool, n: int = 1000) -> None:
     n = 200 if quick else n
     with scratch_dir() as d:
         backend = Backend.choose(backend_name, d)
-        with serve(backend, d) as srv:
+        with serve(backend, d, extra_env=BENCH_LIMITS) as srv:
             async with httpx.AsyncClient(base_url=srv.base, timeout=60) as c:
                 slug = f"mem-{uuid.uuid4().hex[:6]}"
                 (await c.post("/v1/businesses", json={"name": "M", "slug": slug, "owner": {

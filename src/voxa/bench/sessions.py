@@ -8,7 +8,15 @@ from typing import Any
 
 import httpx
 
-from voxa.bench.common import Backend, report, scratch_dir, seed_business, serve, summary_ms
+from voxa.bench.common import (
+    BENCH_LIMITS,
+    Backend,
+    report,
+    scratch_dir,
+    seed_business,
+    serve,
+    summary_ms,
+)
 from voxa.bench.http_load import closed_loop, paced
 from voxa.kv.keys import config_key
 from voxa.runtime import open_runtime
@@ -60,7 +68,7 @@ async def run(backend_name: str, quick: bool) -> None:
     with scratch_dir() as d:
         backend = Backend.choose(backend_name, d)
         results: dict[str, Any] = {"backend": backend.name, "levels": {}}
-        with serve(backend, d, extra_env=LIVEKIT) as srv:
+        with serve(backend, d, extra_env={**LIVEKIT, **BENCH_LIMITS}) as srv:
             limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
             async with httpx.AsyncClient(base_url=srv.base, timeout=60, limits=limits) as c:
                 slug = f"bench-{uuid.uuid4().hex[:6]}"

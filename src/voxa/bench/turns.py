@@ -11,7 +11,7 @@ import httpx
 from livekit.agents import Agent, AgentSession
 
 from voxa.agent.scripted_llm import ScriptedLLM
-from voxa.bench.common import Backend, report, scratch_dir, serve, summary_ms
+from voxa.bench.common import BENCH_LIMITS, Backend, report, scratch_dir, serve, summary_ms
 from voxa.bench.http_load import closed_loop, paced
 
 
@@ -32,7 +32,7 @@ async def run(backend_name: str, quick: bool) -> None:
     with scratch_dir() as d:
         backend = Backend.choose(backend_name, d)
         results["backend"] = backend.name
-        with serve(backend, d) as srv:
+        with serve(backend, d, extra_env=BENCH_LIMITS) as srv:
             limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
             async with httpx.AsyncClient(base_url=srv.base, timeout=120, limits=limits) as c:
                 slug = f"bench-{uuid.uuid4().hex[:6]}"

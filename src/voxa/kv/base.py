@@ -8,6 +8,11 @@ import abc
 class TTLStore(abc.ABC):
     """String keys to string values, each with an optional time to live."""
 
+    @property
+    def prefix(self) -> str:
+        """What this store puts before every key in a shared backend ("" if none)."""
+        return ""
+
     @abc.abstractmethod
     async def get(self, key: str) -> str | None: ...
 

@@ -19,6 +19,10 @@ class RedisStore(TTLStore):
         self._redis = Redis.from_url(url, decode_responses=True)
         self._prefix = prefix
 
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
     def _k(self, key: str) -> str:
         return self._prefix + key
 

@@ -22,6 +22,7 @@ from voxa.identity import (
     verify_customer_id,
 )
 from voxa.kv.keys import config_key, session_key
+from voxa.limits.admission import admit_start
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.agent_dispatch import ensure_agent
@@ -224,6 +225,8 @@ async def start_session(
     async with rt.db() as db:
         who = await _resolve_who(rt, db, req, principal)
         agent = await _resolve_agent(db, req, who)
+        await admit_start(rt.limiter, db, business=who.business, channel=req.channel,
+                          address=req.ip_address or "unknown")
         config = resolve_config(agent.default_config or {}, req.config or {}, rt.voices)
         session_id = new_session_id()
         slug = who.business.slug if who.business else None

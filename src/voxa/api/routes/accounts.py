@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from voxa import accounts
 from voxa.accounts import Account
 from voxa.api import cookies
-from voxa.api.deps import OptionalPrincipal, RuntimeDep
+from voxa.api.deps import ClientAddress, OptionalPrincipal, RuntimeDep
 from voxa.api.schemas import (
     AccountOut,
     BusinessCreate,
@@ -18,6 +18,7 @@ from voxa.api.schemas import (
 )
 from voxa.auth.principal import OperatorPrincipal
 from voxa.errors import Forbidden
+from voxa.limits import login as login_limits
 from voxa.runtime import Runtime
 from voxa.settings import SignupMode
 
@@ -52,12 +53,14 @@ def deliver(
 @router.post("/businesses", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
 async def create_business(
     body: BusinessCreate, request: Request, response: Response, rt: RuntimeDep,
-    principal: OptionalPrincipal,
+    principal: OptionalPrincipal, address: ClientAddress,
 ) -> AccountOut:
     if body.cookie:
         cookies.check_origin(request)
     if rt.settings.signup is SignupMode.closed and not isinstance(principal, OperatorPrincipal):
         raise Forbidden("business signup is closed; ask the operator", code="signup_closed")
+    if not isinstance(principal, OperatorPrincipal):
+        await login_limits.before_signup(rt.limiter, address=address)
     account = await accounts.signup_business(
         rt,
         name=body.name,
@@ -71,10 +74,12 @@ async def create_business(
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=AccountOut)
 async def create_user(
-    body: UserCreate, request: Request, response: Response, rt: RuntimeDep
+    body: UserCreate, request: Request, response: Response, rt: RuntimeDep,
+    address: ClientAddress,
 ) -> AccountOut:
     if body.cookie:
         cookies.check_origin(request)
+    await login_limits.before_signup(rt.limiter, address=address)
     account = await accounts.signup_general(
         rt, email=str(body.email), name=body.name, password=body.password
     )
@@ -83,11 +88,13 @@ async def create_user(
 
 @router.post("/auth/login", response_model=AccountOut)
 async def login(
-    body: LoginIn, request: Request, response: Response, rt: RuntimeDep
+    body: LoginIn, request: Request, response: Response, rt: RuntimeDep,
+    address: ClientAddress,
 ) -> AccountOut:
     """``cookie: true`` (the pages): sets the HttpOnly session cookie and the
     readable CSRF cookie, and returns no token; otherwise a bearer token."""
     if body.cookie:
         cookies.check_origin(request)
-    account = await accounts.login(rt, email=str(body.email), password=body.password)
+    account = await accounts.login(rt, email=str(body.email), password=body.password,
+                                   address=address)
     return deliver(rt, account, request, response, cookie=body.cookie)

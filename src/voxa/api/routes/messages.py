@@ -53,6 +53,21 @@ async def post_message(body: MessageIn, row: HeldSession, rt: RuntimeDep,
     return _out(result)
 
 
+async def _until_accepted(task: asyncio.Task[TurnResult], accepted: asyncio.Event) -> None:
+    """Wait until the user message is stored (or the turn is over): a turn
+    refused before that (limits 429, model line 503, session busy) is answered
+    with its own status instead of an event inside a 200 stream."""
+    waiter = asyncio.create_task(accepted.wait(), name="turn-accepted")
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if task.done() and not accepted.is_set() and not task.cancelled():
+        exc = task.exception()
+        if exc is not None:
+            raise exc
+
+
 def _sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
 
@@ -80,15 +95,18 @@ async def stream_message(body: MessageIn, row: HeldSession, rt: RuntimeDep,
     text = _check_text(body, rt.settings.max_text_chars)
     turns = _turns(request)
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    accepted = asyncio.Event()
 
     async def on_accepted(message: AgentMessage) -> None:
         out = MessageOut.model_validate(message, from_attributes=True)
         await queue.put(_sse("message", out.model_dump(mode="json")))
+        accepted.set()
 
     async def on_delta(piece: str) -> None:
         await queue.put(_sse("delta", {"text": piece}))
 
     task = turns.send_in_background(row, text, body.client_message_id, on_delta, on_accepted)
+    await _until_accepted(task, accepted)
 
     def finished(t: asyncio.Task[TurnResult]) -> None:
         if t.cancelled():

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from voxa.api.deps import (
+    ClientAddress,
     CurrentPrincipal,
     EndableSession,
     HeldSession,
@@ -84,7 +85,7 @@ async def session_out(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SessionGrantOut)
 async def start_session(
-    body: SessionCreate, request: Request, rt: RuntimeDep, principal: OptionalPrincipal
+    body: SessionCreate, rt: RuntimeDep, principal: OptionalPrincipal, address: ClientAddress
 ) -> SessionGrantOut:
     customer = CustomerInfo(**body.customer.model_dump()) if body.customer else None
     req = StartRequest(
@@ -94,7 +95,7 @@ async def start_session(
         agent_id=body.agent_id,
         config=body.config.model_dump(exclude_unset=True) if body.config else None,
         customer=customer,
-        ip_address=request.client.host if request.client else None,
+        ip_address=address,
         website_domain=body.website_domain,
     )
     return grant_out(rt, await service.start_session(rt, req, principal))

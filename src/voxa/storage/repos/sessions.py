@@ -168,6 +168,15 @@ async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[Agent
     return list((await db.execute(stmt)).scalars())
 
 
+async def count_active(db: AsyncSession, *, scope: Scope, voice: bool = False) -> int:
+    """Active sessions in ``scope`` (only calls, voice or phone, with ``voice``)."""
+    stmt = select(func.count()).select_from(AgentSession).where(
+        _scoped(scope), AgentSession.status == ACTIVE)
+    if voice:
+        stmt = stmt.where(AgentSession.channel != "text")
+    return int((await db.execute(stmt)).scalar_one())
+
+
 async def active_counts_by_role(db: AsyncSession, *, scope: Scope) -> dict[str, int]:
     stmt = (
         select(AgentSession.role, func.count())
