@@ -20,6 +20,9 @@ from voxa.storage.repos import profiles as profiles_repo
 
 log = get_logger(__name__)
 
+AGENT_NAME_MAX = 200  # agents.name
+_AGENT_SUFFIX = " assistant"
+
 
 @dataclass(frozen=True, slots=True)
 class Account:
@@ -52,6 +55,11 @@ async def _new_profile(
     )
 
 
+def agent_name(business_name: str) -> str:
+    """The default agent's name, within its 200-character column for any business name."""
+    return f"{business_name[:AGENT_NAME_MAX - len(_AGENT_SUFFIX)]}{_AGENT_SUFFIX}"
+
+
 async def signup_business(
     rt: Runtime, *, name: str, slug: str, owner_email: str, owner_name: str, owner_password: str
 ) -> Account:
@@ -67,7 +75,7 @@ async def signup_business(
         business = businesses_repo.new_business(slug=slug, name=name)
         db.add(business)
         await db.flush()
-        db.add(AgentConfig(business_id=business.id, name=f"{name} assistant", is_default=True))
+        db.add(AgentConfig(business_id=business.id, name=agent_name(name), is_default=True))
         profile_pending.business_id = business.id
         db.add(profile_pending)
         try:

@@ -4,10 +4,11 @@ nothing here is a database row, and nothing secret leaks by accident."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
+from voxa.agent import texts
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 
 Name = Field(min_length=1, max_length=200)
@@ -192,14 +193,22 @@ class AgentSettingsOut(BaseModel):
     defaults: dict[str, dict[str, str]]
 
 
-RoleTexts = dict[Literal["owner", "customer"], str]
+# Owner-written role texts: bounded, and templates only in the narrow sense of
+# voxa.agent.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
+GREETING_MAX_CHARS = 500
+INSTRUCTIONS_MAX_CHARS = 4000
+Role = Literal["owner", "customer"]
+Greeting = Annotated[str, Field(max_length=GREETING_MAX_CHARS), AfterValidator(texts.check)]
+Instructions = Annotated[
+    str, Field(max_length=INSTRUCTIONS_MAX_CHARS), AfterValidator(texts.check)
+]
 
 
 class AgentSettingsPatch(Strict):
     """Per-role texts (empty string restores the default) and the default voice."""
 
-    instructions: RoleTexts | None = None
-    greeting: RoleTexts | None = None
+    instructions: dict[Role, Instructions] | None = None
+    greeting: dict[Role, Greeting] | None = None
     default_voice: str | None = Field(default=None, max_length=64)
 
 
