@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, REDIS_URL, _pg_admin, make_settings
+from tests.conftest import PG_URL, REDIS_URL, _pg_admin, app_url, make_settings
 from voxa.jobs.celery_app import CLEANUP_TASK, make_celery
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime, open_runtime
@@ -44,7 +43,7 @@ async def shared(tmp_path: Path, pg_template: str | None) -> AsyncIterator[dict[
     if PG_URL:
         name = f"voxa_c_{uuid.uuid4().hex[:10]}"
         await _pg_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
-        db_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        db_url = app_url(name)
     else:
         db_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     from redis.asyncio import Redis

@@ -16,7 +16,7 @@ from livekit.agents import llm
 from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
 from voxa.agent.turns import TextTurns
 from voxa.api.errors import install_error_handlers
-from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, DbScopeMiddleware
 from voxa.api.routes import accounts, businesses, health, me, messages, sessions, voices
 from voxa.jobs.scheduler import CleanupScheduler
 from voxa.logs import get_logger
@@ -111,6 +111,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
+    app.add_middleware(DbScopeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     return app

@@ -9,10 +9,11 @@ from fastapi import Depends, Path, Request
 from voxa.auth.principal import AccountPrincipal, Principal
 from voxa.errors import Forbidden, NotFound, Unauthenticated
 from voxa.runtime import Runtime
-from voxa.sessions.access import Access, load_session
+from voxa.sessions.access import Access, load_session, tenant_scope
 from voxa.sessions.ids import SESSION_ID_PATTERN
 from voxa.storage.models import AgentSession, Business
 from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.tenancy import bind_db_scope
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -22,7 +23,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+def _verified_principal(request: Request, rt: Runtime) -> Principal | None:
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -30,6 +31,16 @@ def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Authorization must be 'Bearer <token>'", code="invalid_token")
     return rt.signer.verify(token.strip())
+
+
+async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+    """The caller, if any; its tenant is bound for the request's database work
+    (row-level security). Async on purpose: a binding made in a worker thread
+    would not reach the endpoint."""
+    principal = _verified_principal(request, rt)
+    if principal is not None:
+        bind_db_scope(tenant_scope(principal))
+    return principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from voxa.storage.tenancy import TenantSession
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
@@ -55,4 +57,5 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose transactions carry the bound tenant (``voxa.storage.tenancy``)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TenantSession)
