@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from voxa.auth.tokens import TokenSigner
 from voxa.kv import TTLStore, create_store
+from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
 from voxa.sessions.livekit_tokens import LiveKitTokens
@@ -17,6 +18,9 @@ from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Settings
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
+from voxa.storage.tenancy import rls_bypassed
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -56,6 +60,10 @@ async def open_runtime(
     engine = create_engine(settings.effective_database_url)
     if run_migrations:
         await migrate(engine)
+        if await rls_bypassed(engine):
+            log.warning("database_role_bypasses_rls",
+                        hint="connect as a role that is neither SUPERUSER nor BYPASSRLS, "
+                             "or row-level security does not separate tenants")
     operator = settings.operator_token.get_secret_value() if settings.operator_token else None
     return Runtime(
         settings=settings,

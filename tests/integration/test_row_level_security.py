@@ -21,7 +21,7 @@ from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 from voxa.storage.models import AgentConfig, AgentMessage, AgentSession, Business, Memory, Ticket
 from voxa.storage.scope import Scope
-from voxa.storage.tenancy import db_scope
+from voxa.storage.tenancy import db_scope, rls_bypassed
 
 pytestmark = [
     pytest.mark.postgres,
@@ -104,6 +104,17 @@ async def test_app_role_is_owner_and_cannot_bypass(
                 "SELECT pg_get_userbyid(c.relowner), c.relforcerowsecurity FROM pg_class c "
                 "WHERE c.relname = :t AND c.relrowsecurity"), {"t": table})).one()
             assert (owner, forced) == (OWNER_ROLE, True), table
+
+
+async def test_a_role_that_bypasses_rls_is_detected(
+        owned_db: async_sessionmaker[AsyncSession]) -> None:
+    assert PG_URL
+    admin = create_engine(PG_URL)  # the test cluster's superuser
+    try:
+        assert await rls_bypassed(admin)
+    finally:
+        await admin.dispose()
+    assert not await rls_bypassed(owned_db.kw["bind"])
 
 
 async def test_unscoped_queries_see_only_the_bound_tenant(

@@ -23,6 +23,7 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from voxa.context import maybe_current_session
@@ -41,6 +42,14 @@ def bind_db_scope(scope: Scope | None) -> Token[Scope | None]:
 
 def reset_db_scope(token: Token[Scope | None]) -> None:
     _db_scope.reset(token)
+
+
+async def bind_db_scope_now(db: AsyncSession, scope: Scope) -> None:
+    """``bind_db_scope``, and for ``db``'s transaction already under way too (a
+    request that learns its tenant mid-transaction, e.g. an anonymous session start)."""
+    bind_db_scope(scope)
+    if db.in_transaction() and db.get_bind().dialect.name == "postgresql":
+        await db.execute(_SET, rls_settings(scope))
 
 
 @contextlib.contextmanager
@@ -71,6 +80,17 @@ def rls_settings(scope: Scope | None) -> dict[str, str]:
         return {"scope": "system", "business": ""}
     # an empty business id means the general (business-less) tenant
     return {"scope": "tenant", "business": scope.business_id or ""}
+
+
+async def rls_bypassed(engine: AsyncEngine) -> bool:
+    """Whether the connected PostgreSQL role skips row-level security (a
+    superuser or BYPASSRLS role does, whatever the policies say)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    async with engine.connect() as conn:
+        return bool((await conn.execute(text(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ))).scalar())
 
 
 class TenantSession(Session):
