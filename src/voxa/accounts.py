@@ -17,6 +17,8 @@ from voxa.slugs import validate_slug
 from voxa.storage.models import AgentConfig, Business, Profile
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import profiles as profiles_repo
+from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope_now
 
 log = get_logger(__name__)
 
@@ -75,6 +77,8 @@ async def signup_business(
         business = businesses_repo.new_business(slug=slug, name=name)
         db.add(business)
         await db.flush()
+        # the new business's rows are written as that tenant (row-level security)
+        await bind_db_scope_now(db, Scope.business(business.id))
         db.add(AgentConfig(business_id=business.id, name=agent_name(name), is_default=True))
         profile_pending.business_id = business.id
         db.add(profile_pending)

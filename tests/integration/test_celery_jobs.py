@@ -26,6 +26,7 @@ from voxa.sessions.service import CustomerInfo, StartRequest, start_session
 from voxa.storage.models import AgentConfig, AgentSession, Business
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.storage.types import utcnow
 
 pytestmark = [
@@ -94,6 +95,12 @@ def workers(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def _seed(rt: Runtime, n: int) -> list[str]:
+    # the test's own writes and reads are the operator's (row-level security)
+    with db_scope(Scope.system()):
+        return await _seed_as_operator(rt, n)
+
+
+async def _seed_as_operator(rt: Runtime, n: int) -> list[str]:
     async with rt.db() as db:
         b = Business(slug=f"celery-{uuid.uuid4().hex[:6]}", name="C")
         db.add(b)
@@ -113,6 +120,7 @@ async def _seed(rt: Runtime, n: int) -> list[str]:
             None,
         )
         sids.append(grant.row.session_id)
+    bind_db_scope(Scope.system())  # start_session bound the business it started in
     async with rt.db() as db:
         await db.execute(
             update(AgentSession)
@@ -126,8 +134,9 @@ async def _seed(rt: Runtime, n: int) -> list[str]:
 async def _wait_all_timeout(rt: Runtime, sids: list[str], seconds: float) -> dict[str, str]:
     deadline = time.monotonic() + seconds
     while True:
-        async with rt.db() as db:
-            rows = [await sessions_repo.get(db, s, scope=Scope.system()) for s in sids]
+        with db_scope(Scope.system()):
+            async with rt.db() as db:
+                rows = [await sessions_repo.get(db, s, scope=Scope.system()) for s in sids]
         statuses = {r.session_id: r.status for r in rows if r is not None}
         if all(v == "timeout" for v in statuses.values()) or time.monotonic() > deadline:
             return statuses

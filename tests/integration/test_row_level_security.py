@@ -29,7 +29,7 @@ pytestmark = [
 ]
 
 OWNER_ROLE = "voxa_rls_owner"
-TABLES = ("agent_sessions", "agent_messages", "tickets", "memories")
+TABLES = ("agents", "agent_sessions", "agent_messages", "tickets", "memories")
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ async def _seed(db: async_sessionmaker[AsyncSession], tag: str, business: bool) 
 
 async def _visible(db: async_sessionmaker[AsyncSession], table: str) -> set[str]:
     """What a query without any WHERE clause returns, as the tenant markers it holds."""
-    column = {"agent_sessions": "session_id", "agent_messages": "session_id",
+    column = {"agents": "name", "agent_sessions": "session_id", "agent_messages": "session_id",
               "tickets": "session_id", "memories": "value"}[table]
     async with db() as s:
         rows = (await s.execute(text(f"SELECT {column} FROM {table}"))).scalars()
@@ -124,6 +124,7 @@ async def test_unscoped_queries_see_only_the_bound_tenant(
         for table in ("agent_sessions", "agent_messages", "tickets"):
             assert await _visible(owned_db, table) == {a["session_id"]}, table
         assert await _visible(owned_db, "memories") == {"a"}
+        assert await _visible(owned_db, "agents") == {"a agent"}
     with db_scope(Scope.user("someone", b["business_id"])):
         assert await _visible(owned_db, "agent_messages") == {b["session_id"]}
         assert await _visible(owned_db, "memories") == {"b"}
@@ -132,10 +133,13 @@ async def test_unscoped_queries_see_only_the_bound_tenant(
         assert await _visible(owned_db, "agent_messages") == {g["session_id"]}
         assert await _visible(owned_db, "tickets") == set()
         assert await _visible(owned_db, "memories") == {"g"}
+        assert "g agent" in await _visible(owned_db, "agents")
+        assert not {"a agent", "b agent"} & await _visible(owned_db, "agents")
     with db_scope(Scope.system()):
         assert await _visible(owned_db, "agent_sessions") == {
             a["session_id"], b["session_id"], g["session_id"]}
         assert await _visible(owned_db, "memories") == {"a", "b", "g"}
+        assert {"a agent", "b agent", "g agent"} <= await _visible(owned_db, "agents")
     # nothing bound (and the pooled connection's last tenant does not linger)
     for table in TABLES:
         assert await _visible(owned_db, table) == set(), table
@@ -155,6 +159,10 @@ async def test_writes_into_another_tenant_are_refused(
              "updated_at) VALUES (:id, :b, 'u', 'FACT', 'k2', 'planted', now(), now())",
              {"id": str(uuid.uuid4()), "b": b["business_id"]}),
             ("UPDATE agent_sessions SET business_id = :b", {"b": b["business_id"]}),
+            ("INSERT INTO agents (id, business_id, name, instructions, greeting, "
+             "default_config, tools, is_default, created_at) VALUES (:id, :b, 'planted', "
+             "'{}', '{}', '{}', '[]', false, now())",
+             {"id": str(uuid.uuid4()), "b": b["business_id"]}),
         ]
         for sql, params in refused:
             async with owned_db() as s:

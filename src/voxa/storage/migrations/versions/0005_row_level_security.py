@@ -39,6 +39,8 @@ def _business_rows(column: str) -> str:
 
 # table -> the condition a row must meet to be seen or written
 POLICIES = {
+    # a business's agents hold its owner's instructions; the general agent is general's
+    "agents": _business_rows("business_id"),
     "agent_sessions": _business_rows("business_id"),
     "tickets": _business_rows("business_id"),
     # memories.scope is the business id, or 'general' for general users
