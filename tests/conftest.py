@@ -27,6 +27,8 @@ from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings, build_settings
 from voxa.storage.db import create_engine
 from voxa.storage.migrate import migrate
+from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope, reset_db_scope
 
 PG_URL = os.environ.get("VOXA_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("VOXA_TEST_REDIS_URL")
@@ -47,6 +49,10 @@ elif os.environ.get("CI"):
     raise RuntimeError("CI must run with VOXA_TEST_POSTGRES_URL and VOXA_TEST_REDIS_URL set")
 
 _TEMPLATE = "voxa_template"
+# The role the application connects as in the PostgreSQL tests: neither a
+# superuser nor BYPASSRLS, so row-level security (migration 0005) binds every
+# query the tests make through the application.
+APP_ROLE = "voxa_app"
 
 
 async def _pg_admin(sql: str) -> None:
@@ -57,6 +63,20 @@ async def _pg_admin(sql: str) -> None:
             await conn.execute(text(sql))
     finally:
         await engine.dispose()
+
+
+async def create_app_role() -> None:
+    await _pg_admin(f"""DO $$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{APP_ROLE}';
+        END IF; END $$""")
+
+
+def app_url(database: str) -> str:
+    """``database`` as the application's (non-superuser) role sees it."""
+    assert PG_URL
+    return (make_url(PG_URL).set(database=database, username=APP_ROLE, password=APP_ROLE)
+            .render_as_string(hide_password=False))
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +92,12 @@ def pg_template() -> str | None:
         url = make_url(PG_URL).set(database=_TEMPLATE).render_as_string(hide_password=False)
         engine = create_engine(url)
         await migrate(engine)
+        await create_app_role()
+        async with engine.begin() as conn:  # clones keep these grants
+            await conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES "
+                                    f"IN SCHEMA public TO {APP_ROLE}"))
+            await conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public "
+                                    f"TO {APP_ROLE}"))
         await engine.dispose()
 
     asyncio.run(build())
@@ -94,9 +120,9 @@ async def backend(
         return
     db_name = f"voxa_t_{uuid.uuid4().hex[:12]}"
     await _pg_admin(f"CREATE DATABASE {db_name} TEMPLATE {pg_template}")
-    url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
     try:
-        yield {"database_url": url, "redis_url": REDIS_URL, "name": "postgres+redis"}
+        yield {"database_url": app_url(db_name), "redis_url": REDIS_URL,
+               "name": "postgres+redis"}
     finally:
         await _pg_admin(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
@@ -108,9 +134,13 @@ async def runtime(backend: dict[str, str | None], tmp_path: Path) -> AsyncIterat
     )
     store = create_store(settings.redis_url, prefix=f"t{uuid.uuid4().hex[:8]}:")
     rt = await open_runtime(settings, run_migrations=backend["database_url"] is None, store=store)
+    # The test's own direct reads and writes are the operator's (every tenant);
+    # requests through the app bind their caller's tenant (DbScopeMiddleware).
+    token = bind_db_scope(Scope.system())
     try:
         yield rt
     finally:
+        reset_db_scope(token)
         await rt.aclose()
 
 

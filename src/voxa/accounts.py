@@ -20,8 +20,13 @@ from voxa.slugs import validate_slug
 from voxa.storage.models import AgentConfig, Business, Profile
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import profiles as profiles_repo
+from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope_now
 
 log = get_logger(__name__)
+
+AGENT_NAME_MAX = 200  # agents.name
+_AGENT_SUFFIX = " assistant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,11 @@ async def _new_profile(
     )
 
 
+def agent_name(business_name: str) -> str:
+    """The default agent's name, within its 200-character column for any business name."""
+    return f"{business_name[:AGENT_NAME_MAX - len(_AGENT_SUFFIX)]}{_AGENT_SUFFIX}"
+
+
 async def signup_business(
     rt: Runtime, *, name: str, slug: str, owner_email: str, owner_name: str, owner_password: str
 ) -> Account:
@@ -71,9 +81,9 @@ async def signup_business(
         business = businesses_repo.new_business(slug=slug, name=name)
         db.add(business)
         await db.flush()
-        # The agent name column holds 200 characters, like the business name.
-        db.add(AgentConfig(business_id=business.id, name=f"{name} assistant"[:200],
-                           is_default=True))
+        # the new business's rows are written as that tenant (row-level security)
+        await bind_db_scope_now(db, Scope.business(business.id))
+        db.add(AgentConfig(business_id=business.id, name=agent_name(name), is_default=True))
         profile_pending.business_id = business.id
         db.add(profile_pending)
         try:

@@ -140,6 +140,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from voxa.sessions.service import business_slug, issue_grant
     from voxa.storage.repos import sessions as sessions_repo
     from voxa.storage.scope import Scope
+    from voxa.storage.tenancy import db_scope
 
     settings = _settings(args)
     if not settings.livekit_configured:
@@ -151,8 +152,9 @@ def cmd_token(args: argparse.Namespace) -> int:
     async def go() -> int:
         rt = await open_runtime(settings)
         try:
-            async with rt.db() as db:
-                row = await sessions_repo.get(db, args.session_id, scope=Scope.system())
+            with db_scope(Scope.system()):  # the operator's command
+                async with rt.db() as db:
+                    row = await sessions_repo.get(db, args.session_id, scope=Scope.system())
             if row is None:
                 log.error("session_not_found", session_id=args.session_id)
                 return 1

@@ -12,6 +12,7 @@ from voxa.auth.tokens import TokenSigner
 from voxa.kv import TTLStore, create_store
 from voxa.limits import Limiter, ModelLine
 from voxa.limits.limiter import open_storage
+from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
 from voxa.sessions.livekit_tokens import LiveKitTokens
@@ -19,6 +20,9 @@ from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Environment, Settings
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
+from voxa.storage.tenancy import rls_bypassed
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -75,6 +79,10 @@ async def open_runtime(
                            hide_parameters=settings.env is Environment.production)
     if run_migrations:
         await migrate(engine)
+        if await rls_bypassed(engine):
+            log.warning("database_role_bypasses_rls",
+                        hint="connect as a role that is neither SUPERUSER nor BYPASSRLS, "
+                             "or row-level security does not separate tenants")
     operator = settings.operator_token.get_secret_value() if settings.operator_token else None
     return Runtime(
         settings=settings,

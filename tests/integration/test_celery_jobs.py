@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, REDIS_URL, _pg_admin, make_settings
+from tests.conftest import PG_URL, REDIS_URL, _pg_admin, app_url, make_settings
 from voxa.jobs.celery_app import CLEANUP_TASK, make_celery
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime, open_runtime
@@ -27,6 +26,7 @@ from voxa.sessions.service import CustomerInfo, StartRequest, start_session
 from voxa.storage.models import AgentConfig, AgentSession, Business
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.storage.types import utcnow
 
 pytestmark = [
@@ -44,7 +44,7 @@ async def shared(tmp_path: Path, pg_template: str | None) -> AsyncIterator[dict[
     if PG_URL:
         name = f"voxa_c_{uuid.uuid4().hex[:10]}"
         await _pg_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
-        db_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        db_url = app_url(name)
     else:
         db_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     from redis.asyncio import Redis
@@ -95,6 +95,12 @@ def workers(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def _seed(rt: Runtime, n: int) -> list[str]:
+    # the test's own writes and reads are the operator's (row-level security)
+    with db_scope(Scope.system()):
+        return await _seed_as_operator(rt, n)
+
+
+async def _seed_as_operator(rt: Runtime, n: int) -> list[str]:
     async with rt.db() as db:
         b = Business(slug=f"celery-{uuid.uuid4().hex[:6]}", name="C")
         db.add(b)
@@ -114,6 +120,7 @@ async def _seed(rt: Runtime, n: int) -> list[str]:
             None,
         )
         sids.append(grant.row.session_id)
+    bind_db_scope(Scope.system())  # start_session bound the business it started in
     async with rt.db() as db:
         await db.execute(
             update(AgentSession)
@@ -127,8 +134,9 @@ async def _seed(rt: Runtime, n: int) -> list[str]:
 async def _wait_all_timeout(rt: Runtime, sids: list[str], seconds: float) -> dict[str, str]:
     deadline = time.monotonic() + seconds
     while True:
-        async with rt.db() as db:
-            rows = [await sessions_repo.get(db, s, scope=Scope.system()) for s in sids]
+        with db_scope(Scope.system()):
+            async with rt.db() as db:
+                rows = [await sessions_repo.get(db, s, scope=Scope.system()) for s in sids]
         statuses = {r.session_id: r.status for r in rows if r is not None}
         if all(v == "timeout" for v in statuses.values()) or time.monotonic() > deadline:
             return statuses

@@ -1,11 +1,13 @@
 """Default instructions and greetings per role. A business's agent config may
 override either per role (``agents.instructions[role]``, ``agents.greeting[role]``);
-``{name}`` and ``{business}`` are filled in."""
+``{name}`` and ``{business}`` are filled in by ``voxa.agent.texts`` (never str.format)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from voxa.agent.texts import render
 
 DEFAULT_INSTRUCTIONS = {
     "customer": (
@@ -38,11 +40,6 @@ DEFAULT_GREETINGS = {
 }
 
 
-class _Fill(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def _pick(overrides: Mapping[str, Any] | None, defaults: Mapping[str, str], role: str) -> str:
     custom = (overrides or {}).get(role)
     return str(custom) if isinstance(custom, str) and custom.strip() else defaults[role]
@@ -51,10 +48,10 @@ def _pick(overrides: Mapping[str, Any] | None, defaults: Mapping[str, str], role
 def instructions_for(role: str, *, name: str, business: str | None,
                      overrides: Mapping[str, Any] | None = None) -> str:
     text = _pick(overrides, DEFAULT_INSTRUCTIONS, role)
-    return text.format_map(_Fill(name=name, business=business or "voxa"))
+    return render(text, {"name": name, "business": business or "voxa"})
 
 
 def greeting_for(role: str, *, name: str, business: str | None,
                  overrides: Mapping[str, Any] | None = None) -> str:
     text = _pick(overrides, DEFAULT_GREETINGS, role)
-    return text.format_map(_Fill(name=name, business=business or "voxa"))
+    return render(text, {"name": name, "business": business or "voxa"})

@@ -18,7 +18,7 @@ from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provid
 from voxa.agent.turns import TextTurns
 from voxa.api.docs import install_docs
 from voxa.api.errors import install_error_handlers
-from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, DbScopeMiddleware
 from voxa.api.openapi import install_openapi
 from voxa.api.routes import (
     accounts,
@@ -135,6 +135,7 @@ def create_app(
         install_docs(app, openapi_url)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
+    app.add_middleware(DbScopeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     # Outermost, so every response gets the headers (413s and 500s included).

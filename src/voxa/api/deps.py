@@ -14,10 +14,11 @@ from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal
 from voxa.errors import Forbidden, NotFound, Unauthenticated
 from voxa.limits import client_address
 from voxa.runtime import Runtime
-from voxa.sessions.access import Access, load_session
+from voxa.sessions.access import Access, load_session, tenant_scope
 from voxa.sessions.ids import SESSION_ID_PATTERN
 from voxa.storage.models import AgentSession, Business
 from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.tenancy import bind_db_scope
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -42,7 +43,7 @@ async def _verified(rt: Runtime, token: str) -> Principal:
     return principal
 
 
-async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+async def _verified_principal(request: Request, rt: Runtime) -> Principal | None:
     """The caller from the ``Authorization`` header, else from the pages' session
     cookie (an account token only, and CSRF-checked on unsafe methods)."""
     header = request.headers.get("authorization")
@@ -63,6 +64,16 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
         return None
     cookies.check_csrf(request, rt.signer, principal.token.jti)
     return replace(principal, token=replace(principal.token, via_cookie=True))
+
+
+async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+    """The caller, if any; its tenant is bound for the request's database work
+    (row-level security). Async on purpose: a binding made in a worker thread
+    would not reach the endpoint."""
+    principal = await _verified_principal(request, rt)
+    if principal is not None:
+        bind_db_scope(tenant_scope(principal))
+    return principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

@@ -1,4 +1,5 @@
-"""ASGI middleware: request size limit, request id + access log, latency metric."""
+"""ASGI middleware: request size limit, request id + access log, latency metric,
+per-request database tenant."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
+from voxa.storage.tenancy import bind_db_scope, reset_db_scope
 
 log = get_logger("voxa.http")
 
@@ -116,3 +118,19 @@ class AccessLogMiddleware:
                 ms=round(elapsed * 1000, 1),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class DbScopeMiddleware:
+    """Each request starts with no database tenant bound and leaves none behind:
+    authentication binds one (``deps.optional_principal``), and it must not
+    outlive the request in a caller sharing the context (in-process clients)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = bind_db_scope(None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            reset_db_scope(token)

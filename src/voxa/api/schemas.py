@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from voxa.agent import texts
 from voxa.limits.catalog import validate_overrides
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 from voxa.web.origins import MAX_ORIGIN_CHARS, MAX_ORIGINS, parse_origin
@@ -216,14 +217,22 @@ class AgentSettingsOut(BaseModel):
     defaults: dict[str, dict[str, str]]
 
 
-RoleTexts = dict[Literal["owner", "customer"], str]
+# Owner-written role texts: bounded, and templates only in the narrow sense of
+# voxa.agent.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
+GREETING_MAX_CHARS = 500
+INSTRUCTIONS_MAX_CHARS = 4000
+Role = Literal["owner", "customer"]
+Greeting = Annotated[str, Field(max_length=GREETING_MAX_CHARS), AfterValidator(texts.check)]
+Instructions = Annotated[
+    str, Field(max_length=INSTRUCTIONS_MAX_CHARS), AfterValidator(texts.check)
+]
 
 
 class AgentSettingsPatch(Strict):
     """Per-role texts (empty string restores the default) and the default voice."""
 
-    instructions: RoleTexts | None = None
-    greeting: RoleTexts | None = None
+    instructions: dict[Role, Instructions] | None = None
+    greeting: dict[Role, Greeting] | None = None
     default_voice: str | None = Field(default=None, max_length=64)
 
 

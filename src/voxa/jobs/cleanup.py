@@ -18,6 +18,7 @@ from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import db_scope
 from voxa.storage.types import utcnow
 
 log = get_logger(__name__)
@@ -48,8 +49,10 @@ async def run_cleanup(rt: Runtime, *, use_lock: bool = True, batch: int = 500) -
         log.info("cleanup_skipped", reason="another runner holds the lock")
         return report
     try:
-        await _time_out_sessions(rt, report, batch)
-        await _mark_stale_agents(rt, report)
+        # the operator's job: every tenant's sessions (row-level security's system scope)
+        with db_scope(Scope.system()):
+            await _time_out_sessions(rt, report, batch)
+            await _mark_stale_agents(rt, report)
     finally:
         if use_lock:
             await rt.store.delete_if_equals(LOCK_KEY, token)

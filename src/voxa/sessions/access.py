@@ -21,6 +21,14 @@ class Access(Enum):
     HOLD = "hold"  # the holder only: send messages, change config, resume
 
 
+def tenant_scope(principal: Principal) -> Scope:
+    """The tenant whose rows ``principal``'s requests may touch at all (the
+    database's row-level security; the narrower checks below still apply)."""
+    if isinstance(principal, OperatorPrincipal):
+        return Scope.system()
+    return Scope.user(principal.user_id, principal.business_id)
+
+
 def holder_scope(principal: Principal, session_id: str) -> Scope | None:
     """The scope under which ``principal`` holds ``session_id``, if any."""
     if isinstance(principal, SessionPrincipal):

@@ -42,6 +42,7 @@ from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope_now
 from voxa.storage.types import utcnow
 
 log = get_logger(__name__)
@@ -224,6 +225,10 @@ async def start_session(
         raise InvalidInput("channel must be text, voice or phone", code="invalid_channel")
     async with rt.db() as db:
         who = await _resolve_who(rt, db, req, principal)
+        # The session's tenant, now that it is known (an anonymous customer's
+        # request had none), for this transaction and the one writing the row.
+        await bind_db_scope_now(db, Scope.user(who.user_id,
+                                               who.business.id if who.business else None))
         agent = await _resolve_agent(db, req, who)
         await admit_start(rt.limiter, db, business=who.business, channel=req.channel,
                           address=req.ip_address or "unknown")

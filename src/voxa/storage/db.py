@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from voxa.storage.tenancy import TenantSession
+
 
 def create_engine(url: str, *, hide_parameters: bool = True, **kwargs: Any) -> AsyncEngine:
     """``hide_parameters``: keep statement parameters (customer text, e-mails,
@@ -59,4 +61,5 @@ def create_engine(url: str, *, hide_parameters: bool = True, **kwargs: Any) -> A
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions whose transactions carry the bound tenant (``voxa.storage.tenancy``)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TenantSession)

@@ -52,6 +52,7 @@ from voxa.storage.models import AgentSession as SessionRow
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
 from voxa.voice.stt_whisper import WhisperSTT
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
@@ -100,10 +101,12 @@ async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant
         meta_sid = None
     if meta_sid not in (None, parsed.session_id):
         return Refusal("dispatch metadata names another session")
-    async with rt.db() as db:
-        row = await sessions_repo.get(db, parsed.session_id, scope=Scope.system())
-        business = (await businesses_repo.get_by_id(db, row.business_id)
-                    if row is not None and row.business_id else None)
+    # the worker learns the session's tenant from this row (LiveKit's dispatch is trusted)
+    with db_scope(Scope.system()):
+        async with rt.db() as db:
+            row = await sessions_repo.get(db, parsed.session_id, scope=Scope.system())
+            business = (await businesses_repo.get_by_id(db, row.business_id)
+                        if row is not None and row.business_id else None)
     if row is None:
         return Refusal("no such session")
     if row.status != sessions_repo.ACTIVE:
@@ -164,8 +167,14 @@ class _JobState:
         self.writer: TranscriptWriter | None = None
         self.heartbeat: Heartbeat | None = None
         self.session_id: str | None = None
+        self.tenant: Scope | None = None
 
     async def finish(self, reason: str) -> None:
+        # a shutdown callback runs outside the job task's context: bind again
+        with db_scope(self.tenant):
+            await self._finish(reason)
+
+    async def _finish(self, reason: str) -> None:
         try:
             if self.writer is not None:
                 await self.writer.flush()
@@ -200,6 +209,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         ctx.shutdown(reason=f"refused: {checked.reason}")
         return
     row = checked
+    # everything the job does from here on (and every task it starts) touches
+    # only this session's tenant
+    state.tenant = Scope.user(row.user_id, row.business_id)
+    bind_db_scope(state.tenant)
     assistant_llm = _llm_for_job(rt)
     chat_ctx, already_spoke = await _history(rt, row)
     config = await load_config(rt.store, rt.db, row, max_hours=rt.settings.session_max_hours)

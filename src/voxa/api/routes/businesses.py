@@ -21,7 +21,7 @@ from voxa.api.schemas import (
     TicketOut,
     TicketPatch,
 )
-from voxa.errors import InvalidInput, NotFound
+from voxa.errors import NotFound
 from voxa.storage.models import AgentConfig
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
@@ -144,10 +144,6 @@ async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness
                                rt: RuntimeDep) -> AgentSettingsOut:
     """Change the default agent's role texts and default voice (new sessions use them)."""
     voice = rt.voices.resolve(body.default_voice).id if body.default_voice else None
-    for texts in (body.instructions or {}, body.greeting or {}):
-        for text in texts.values():
-            if len(text) > 4000:
-                raise InvalidInput("texts are limited to 4000 characters", code="text_too_long")
     async with rt.db() as db:
         agent = await _default_agent(db, business.id)
         if body.instructions is not None:

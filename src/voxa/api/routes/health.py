@@ -8,6 +8,7 @@ from sqlalchemy import text
 from voxa.api.deps import OperatorGate, RuntimeDep
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.tenancy import db_scope
 
 router = APIRouter(tags=["operator"])
 # /readyz and /metrics answer only to the operator token while
@@ -52,8 +53,9 @@ async def readyz(rt: RuntimeDep) -> JSONResponse:
 
 @operator_router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(rt: RuntimeDep) -> PlainTextResponse:
-    async with rt.db() as db:
-        counts = await sessions_repo.active_counts_by_role(db, scope=Scope.system())
+    with db_scope(Scope.system()):  # operator metrics count every tenant's sessions
+        async with rt.db() as db:
+            counts = await sessions_repo.active_counts_by_role(db, scope=Scope.system())
     for role in ("owner", "customer", "general"):
         rt.metrics.sessions_active.labels(role=role).set(counts.get(role, 0))
     return PlainTextResponse(rt.metrics.render(), media_type="text/plain; version=0.0.4")

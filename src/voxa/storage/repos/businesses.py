@@ -12,20 +12,6 @@ async def get_by_slug(db: AsyncSession, slug: str) -> Business | None:
     return (await db.execute(select(Business).where(Business.slug == slug))).scalar_one_or_none()
 
 
-async def with_default_agent(db: AsyncSession, slug: str
-                             ) -> tuple[Business, AgentConfig | None] | None:
-    """A business by slug and its default agent, in one query (session starts)."""
-    stmt = (
-        select(Business, AgentConfig)
-        .outerjoin(AgentConfig, AgentConfig.business_id == Business.id)
-        .where(Business.slug == slug)
-        .order_by(AgentConfig.is_default.desc(), AgentConfig.created_at)
-        .limit(1)
-    )
-    row = (await db.execute(stmt)).first()
-    return None if row is None else (row[0], row[1])
-
-
 async def get_by_id(db: AsyncSession, business_id: str) -> Business | None:
     return await db.get(Business, business_id)
 
