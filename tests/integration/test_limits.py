@@ -22,6 +22,8 @@ from voxa.api.app import create_app
 from voxa.kv import create_store
 from voxa.runtime import Runtime, open_runtime
 from voxa.storage.models import AgentMessage, AgentSession, Memory, Profile, Ticket
+from voxa.storage.scope import Scope
+from voxa.storage.tenancy import bind_db_scope, reset_db_scope
 
 OPERATOR = "operator-token-for-limits-tests-0123456789"
 TIGHT = {
@@ -42,9 +44,12 @@ async def limited(backend: dict[str, str | None], tmp_path: Path) -> AsyncIterat
                              redis_url=backend["redis_url"], **TIGHT)
     store = create_store(settings.redis_url, prefix=f"t{uuid.uuid4().hex[:8]}:")
     rt = await open_runtime(settings, run_migrations=backend["database_url"] is None, store=store)
+    # The test's own reads are the operator's (row-level security on PostgreSQL).
+    token = bind_db_scope(Scope.system())
     try:
         yield rt
     finally:
+        reset_db_scope(token)
         await rt.aclose()
 
 
