@@ -12,6 +12,7 @@ from voxa.auth.tokens import TokenSigner
 from voxa.kv import TTLStore, create_store
 from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
+from voxa.sessions.livekit_rooms import RoomCloser, livekit_room_closer
 from voxa.sessions.livekit_tokens import LiveKitTokens
 from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Settings
@@ -30,10 +31,15 @@ class Runtime:
     livekit: LiveKitTokens | None
     metrics: Metrics = field(default_factory=Metrics)
     directory: BusinessDirectory = field(default_factory=BusinessDirectory)
+    rooms: RoomCloser | None = None  # deletes ended sessions' LiveKit rooms
 
     async def aclose(self) -> None:
-        await self.store.aclose()
-        await self.engine.dispose()
+        try:
+            if self.rooms is not None:
+                await self.rooms.aclose()
+        finally:
+            await self.store.aclose()
+            await self.engine.dispose()
 
 
 def livekit_tokens(settings: Settings) -> LiveKitTokens | None:
@@ -50,9 +56,11 @@ def livekit_tokens(settings: Settings) -> LiveKitTokens | None:
 
 
 async def open_runtime(
-    settings: Settings, *, run_migrations: bool = True, store: TTLStore | None = None
+    settings: Settings, *, run_migrations: bool = True, store: TTLStore | None = None,
+    rooms: RoomCloser | None = None,
 ) -> Runtime:
-    """Connect to the database and store (migrating first unless told not to)."""
+    """Connect to the database and store (migrating first unless told not to).
+    ``store`` and ``rooms`` replace the ones settings would build (tests)."""
     engine = create_engine(settings.effective_database_url)
     if run_migrations:
         await migrate(engine)
@@ -66,4 +74,5 @@ async def open_runtime(
         signer=TokenSigner(settings.signing_key(), operator_token=operator),
         voices=VoiceCatalog.load(settings.voices_file),
         livekit=livekit_tokens(settings),
+        rooms=rooms or livekit_room_closer(settings),
     )

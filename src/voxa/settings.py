@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     turn_queue_limit: int = Field(default=8, gt=0)
     turn_wait_seconds: float = Field(default=60, gt=0)
 
+    # -- voice lifecycle --
+    # A caller who says nothing (no speech, no room text) this long is told
+    # goodbye and the session ends (reason "silence"): no job slot is held by silence.
+    voice_silence_seconds: float = Field(default=120, gt=0)
+    # Turns per session, in the ``limits`` notation ("30/minute"); voice jobs
+    # apply it to text sent in the room.
+    limit_turns_per_session: str = "30/minute"
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -139,6 +147,9 @@ _ENV_EXPORT = {
     "VOXA_AGENT_HEARTBEAT_SECONDS", "livekit_url": "LIVEKIT_URL",
     "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
     "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
+    "max_text_chars": "VOXA_MAX_TEXT_CHARS",
+    "voice_silence_seconds": "VOXA_VOICE_SILENCE_SECONDS",
+    "limit_turns_per_session": "VOXA_LIMIT_TURNS_PER_SESSION",
     "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
 }
 
