@@ -31,8 +31,11 @@ def voice_stack(request: pytest.FixtureRequest,
     llm = getattr(request.module, "VOICE_LLM", "scripted")
     extra: dict[str, str] = getattr(request.module, "VOICE_ENV", {})
     name = request.module.__name__.rsplit(".", 1)[-1] if extra else f"voice-{llm}"
-    yield from live_server(tmp_path_factory.mktemp(name), {"VOXA_LLM": llm, **extra},
-                           artifact=f"{name}-serve.log")
+    # Callers of these tests wait their turn in silence, on two busy cores for
+    # minutes (six sessions, two talking at a time): the 120 s production
+    # silence timeout would end them mid-test. test_voice_lifecycle tests it.
+    env = {"VOXA_LLM": llm, "VOXA_VOICE_SILENCE_SECONDS": "900", **extra}
+    yield from live_server(tmp_path_factory.mktemp(name), env, artifact=f"{name}-serve.log")
 
 
 @pytest.fixture
