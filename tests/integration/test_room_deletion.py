@@ -85,6 +85,18 @@ async def test_livekit_down_does_not_make_ending_fail(
         row = await sessions_repo.get(db, s["session_id"], scope=Scope.system())
     assert row is not None and row.status == "ended"
     assert await runtime.store.exists(*all_session_keys(s["session_id"])) == 0
+    # while it stays down, each further end tries once (a cleanup run of many
+    # sessions does not wait out every retry)
+    other = await start_customer(client, "down-co")
+    r = await client.post(f"/v1/sessions/{other['session_id']}/end",
+                          headers=bearer(other["session_token"]))
+    assert r.status_code == 200 and down.attempts.count(other["room_name"]) == 1
+    # back up: the next deletion is asked normally
+    runtime.rooms = up = RecordingRooms()
+    up.down_until = down.down_until
+    assert await close_session(runtime, other["session_id"], role="customer",
+                               status=sessions_repo.ENDED, reason="again") is False
+    assert up.deleted == [other["room_name"]] and up.down_until == 0.0
 
 
 async def test_real_client_with_unreachable_livekit_still_ends(

@@ -9,6 +9,7 @@ implementation holds one API client per runtime (one HTTP connection pool).
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
 
 from livekit import api
@@ -23,10 +24,17 @@ log = get_logger(__name__)
 ATTEMPTS = 3
 ATTEMPT_TIMEOUT_S = 3.0
 BACKOFF_S = 0.25
+# After giving up on a deletion, later ones try once until this has passed: a
+# cleanup run ending hundreds of sessions while LiveKit is down must not wait
+# out every retry of every one of them.
+DOWN_FOR_S = 30.0
 
 
 class RoomCloser(ABC):
     """Deletes rooms by name."""
+
+    # monotonic time until which LiveKit is taken to be down (one try per room)
+    down_until: float = 0.0
 
     @abstractmethod
     async def delete_room(self, room_name: str) -> bool:
@@ -70,16 +78,19 @@ async def delete_room_bounded(rooms: RoomCloser, room_name: str, *, session_id: 
     not be reached. The session is already ended by then, and its agent leaves
     on its own at its next heartbeat re-check; a caller rejoining with its old
     token finds no agent (a job refuses an ended session)."""
-    for attempt in range(1, ATTEMPTS + 1):
+    attempts = 1 if time.monotonic() < rooms.down_until else ATTEMPTS
+    for attempt in range(1, attempts + 1):
         try:
             existed = await asyncio.wait_for(rooms.delete_room(room_name), ATTEMPT_TIMEOUT_S)
         except Exception as exc:  # any failure of the remote call: retry, then give up
             log.warning("room_delete_failed", session_id=session_id, room=room_name,
                         attempt=attempt, error=repr(exc))
-            if attempt < ATTEMPTS:
+            if attempt < attempts:
                 await asyncio.sleep(BACKOFF_S * attempt)
             continue
+        rooms.down_until = 0.0
         log.info("room_deleted", session_id=session_id, room=room_name, existed=existed)
         return True
-    log.error("room_delete_gave_up", session_id=session_id, room=room_name, attempts=ATTEMPTS)
+    rooms.down_until = time.monotonic() + DOWN_FOR_S
+    log.error("room_delete_gave_up", session_id=session_id, room=room_name, attempts=attempts)
     return False
