@@ -11,6 +11,7 @@ import os
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions.lifecycle import expire_if_overdue
 from voxa.storage.models import AgentMessage
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -67,7 +68,9 @@ class Heartbeat:
     """Refreshes ``agent:{id}:pid`` (the job process id) while the job lives,
     and re-checks at each beat that the session is still active: a session
     ended or timed out elsewhere (API, cleanup) sets ``session_over`` and the
-    job leaves, even when LiveKit could not be told to delete the room."""
+    job leaves, even when LiveKit could not be told to delete the room. A
+    session past its maximum age is timed out here, through the lifecycle,
+    rather than at the next cleanup run (hourly by default)."""
 
     def __init__(self, rt: Runtime, session_id: str) -> None:
         self._rt = rt
@@ -79,7 +82,10 @@ class Heartbeat:
     async def _still_active(self) -> bool:
         async with self._rt.db() as db:
             row = await sessions_repo.get(db, self._sid, scope=Scope.system())
-        return row is not None and row.status == sessions_repo.ACTIVE
+        if row is None:
+            return False
+        row = await expire_if_overdue(self._rt, row)
+        return row.status == sessions_repo.ACTIVE
 
     async def _beat(self) -> None:
         while True:
