@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tests.rooms import RecordingRooms
 from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.api.app import create_app
 from voxa.kv import create_store
@@ -133,7 +134,9 @@ async def runtime(backend: dict[str, str | None], tmp_path: Path) -> AsyncIterat
         tmp_path, database_url=backend["database_url"], redis_url=backend["redis_url"]
     )
     store = create_store(settings.redis_url, prefix=f"t{uuid.uuid4().hex[:8]}:")
-    rt = await open_runtime(settings, run_migrations=backend["database_url"] is None, store=store)
+    # LIVEKIT_TEST names no server: the lifecycle's room deletions are recorded
+    rt = await open_runtime(settings, run_migrations=backend["database_url"] is None, store=store,
+                            rooms=RecordingRooms())
     # The test's own direct reads and writes are the operator's (every tenant);
     # requests through the app bind their caller's tenant (DbScopeMiddleware).
     token = bind_db_scope(Scope.system())

@@ -15,6 +15,7 @@ from voxa.limits.limiter import open_storage
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.sessions.directory import BusinessDirectory
+from voxa.sessions.livekit_rooms import RoomCloser, livekit_room_closer
 from voxa.sessions.livekit_tokens import LiveKitTokens
 from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Environment, Settings
@@ -36,6 +37,7 @@ class Runtime:
     livekit: LiveKitTokens | None
     metrics: Metrics = field(default_factory=Metrics)
     directory: BusinessDirectory = field(default_factory=BusinessDirectory)
+    rooms: RoomCloser | None = None  # deletes ended sessions' LiveKit rooms
     limiter: Limiter = field(init=False)
     model_line: ModelLine = field(init=False)
 
@@ -53,9 +55,13 @@ class Runtime:
         self.metrics.limited.labels(limit=name).inc()
 
     async def aclose(self) -> None:
-        await self.limiter.aclose()
-        await self.store.aclose()
-        await self.engine.dispose()
+        try:
+            if self.rooms is not None:
+                await self.rooms.aclose()
+        finally:
+            await self.limiter.aclose()
+            await self.store.aclose()
+            await self.engine.dispose()
 
 
 def livekit_tokens(settings: Settings) -> LiveKitTokens | None:
@@ -72,9 +78,11 @@ def livekit_tokens(settings: Settings) -> LiveKitTokens | None:
 
 
 async def open_runtime(
-    settings: Settings, *, run_migrations: bool = True, store: TTLStore | None = None
+    settings: Settings, *, run_migrations: bool = True, store: TTLStore | None = None,
+    rooms: RoomCloser | None = None,
 ) -> Runtime:
-    """Connect to the database and store (migrating first unless told not to)."""
+    """Connect to the database and store (migrating first unless told not to).
+    ``store`` and ``rooms`` replace the ones settings would build (tests)."""
     engine = create_engine(settings.effective_database_url,
                            hide_parameters=settings.env is Environment.production)
     if run_migrations:
@@ -93,4 +101,5 @@ async def open_runtime(
         signer=TokenSigner(settings.signing_key(), operator_token=operator),
         voices=VoiceCatalog.load(settings.voices_file),
         livekit=livekit_tokens(settings),
+        rooms=rooms or livekit_room_closer(settings),
     )

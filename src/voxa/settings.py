@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     # or a JSON list); empty: the socket's peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # -- voice lifecycle --
+    # A caller who says nothing (no speech, no room text) this long is told
+    # goodbye and the session ends (reason "silence"): no job slot is held by silence.
+    voice_silence_seconds: float = Field(default=120, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -237,8 +242,10 @@ _ENV_EXPORT = {
     "VOXA_AGENT_HEARTBEAT_SECONDS", "livekit_url": "LIVEKIT_URL",
     "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
     "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
-    "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
+    "max_text_chars": "VOXA_MAX_TEXT_CHARS",
+    "voice_silence_seconds": "VOXA_VOICE_SILENCE_SECONDS",
     "limit_turns_per_session": "VOXA_LIMIT_TURNS_PER_SESSION",
+    "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
     "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
     "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
 }

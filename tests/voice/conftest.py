@@ -25,11 +25,17 @@ def voice_stack(request: pytest.FixtureRequest,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The main job as README's first command runs it, with the model a test
     module names in ``VOICE_LLM``: by default the scripted one (it echoes "You
-    said: …" at once, so each reply also shows what its agent heard).
+    said: …" at once, so each reply also shows what its agent heard), and
+    any further settings it names in ``VOICE_ENV``.
     Module-scoped: one stack at a time on two cores."""
     llm = getattr(request.module, "VOICE_LLM", "scripted")
-    yield from live_server(tmp_path_factory.mktemp(f"voice-{llm}"), {"VOXA_LLM": llm},
-                           artifact=f"voice-{llm}-serve.log")
+    extra: dict[str, str] = getattr(request.module, "VOICE_ENV", {})
+    name = request.module.__name__.rsplit(".", 1)[-1] if extra else f"voice-{llm}"
+    # Callers of these tests wait their turn in silence, on two busy cores for
+    # minutes (six sessions, two talking at a time): the 120 s production
+    # silence timeout would end them mid-test. test_voice_lifecycle tests it.
+    env = {"VOXA_LLM": llm, "VOXA_VOICE_SILENCE_SECONDS": "900", **extra}
+    yield from live_server(tmp_path_factory.mktemp(name), env, artifact=f"{name}-serve.log")
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""The one lifecycle (DESIGN §2.7, §3): ending and timing out mark the row and
-delete every cache key the session owns. Used by the API, the agent and cleanup."""
+"""The one lifecycle (DESIGN §2.7, §3): ending and timing out mark the row,
+delete every cache key the session owns and delete the session's LiveKit room
+(which disconnects the caller and the agent). Used by the API, the agent and
+cleanup."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import timedelta
 from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions.livekit_rooms import delete_room_bounded
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -19,21 +22,28 @@ log = get_logger(__name__)
 async def close_session(
     rt: Runtime, session_id: str, *, role: str, status: str, reason: str
 ) -> bool:
-    """Mark the session ``status`` (if still active) and drop its cache keys.
+    """Mark the session ``status`` (if still active), drop its cache keys and
+    delete its LiveKit room.
 
     Idempotent: returns True only for the call that changed the row, so
     concurrent callers (two cleanup runners, end racing timeout) count once.
-    Keys are deleted on every call, after the row is marked.
+    Keys and the room are deleted on every call, after the row is marked, so
+    a LiveKit that is down never keeps a session alive: the deletion is
+    retried a few times and logged, and the agent leaves on its own when its
+    heartbeat re-check sees the row.
     """
     async with rt.db() as db:
         changed = await sessions_repo.finish(
             db, session_id, scope=Scope.system(), status=status, reason=reason
         )
         await db.commit()
+        row = await sessions_repo.get(db, session_id, scope=Scope.system())
     await rt.store.delete(*all_session_keys(session_id))
     if changed:
         rt.metrics.sessions_ended.labels(role=role, reason=reason).inc()
         log.info("session_ended", session_id=session_id, role=role, status=status, reason=reason)
+    if rt.rooms is not None and row is not None:
+        await delete_room_bounded(rt.rooms, row.room_name, session_id=session_id)
     return changed
 
 

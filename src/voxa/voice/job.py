@@ -54,12 +54,13 @@ from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
+from voxa.voice.room_text import RoomTextGate
+from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.stt_whisper import WhisperSTT
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
 from voxa.voice.tts_local import tts_for
 
 log = get_logger("voxa.voice.job")
-
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -166,6 +167,7 @@ class _JobState:
         self.rt = rt
         self.writer: TranscriptWriter | None = None
         self.heartbeat: Heartbeat | None = None
+        self.silence: SilenceWatch | None = None
         self.session_id: str | None = None
         self.tenant: Scope | None = None
 
@@ -176,6 +178,8 @@ class _JobState:
 
     async def _finish(self, reason: str) -> None:
         try:
+            if self.silence is not None:
+                await self.silence.stop()
             if self.writer is not None:
                 await self.writer.flush()
             if self.heartbeat is not None:
@@ -236,6 +240,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         rt, session_id=row.session_id, user_id=row.user_id, business_id=row.business_id,
         model=assistant_llm.model)
     closed = asyncio.Event()
+    state.silence = silence = SilenceWatch(rt.settings.voice_silence_seconds)
+    text_gate = RoomTextGate(session_id=row.session_id, max_chars=rt.settings.max_text_chars,
+                             rate=rt.settings.limit_turns_per_session,
+                             on_accepted=silence.activity)
 
     with session_scope(assistant.persona.ctx):
         session: AgentSession[None] = AgentSession(
@@ -256,6 +264,11 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
                 writer.add(item.role, item.text_content or "")
 
+        @session.on("user_input_transcribed")
+        def _on_heard(ev: Any) -> None:
+            if ev.transcript.strip():
+                silence.activity()
+
         @session.on("close")
         def _on_close(ev: Any) -> None:
             closed.set()
@@ -267,15 +280,20 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             {"sessionId": row.session_id, "voice": voice.id, "engine": voice.engine})
         await session.start(
             agent=assistant, room=ctx.room, record=False,
-            room_options=room_io.RoomOptions(participant_identity=participant.identity,
-                                             close_on_disconnect=True, text_input=True),
+            room_options=room_io.RoomOptions(
+                participant_identity=participant.identity, close_on_disconnect=True,
+                text_input=room_io.TextInputOptions(text_input_cb=text_gate)),
         )
         rt.metrics.agent_join_delay.observe(time.perf_counter() - joined_at)
         log.info("agent_joined", voice=voice.id, greet=not already_spoke,
                  join_ms=int((time.perf_counter() - joined_at) * 1000))
-        ended = asyncio.create_task(writer.session_ended.wait())
-        done = asyncio.create_task(closed.wait())
-        await asyncio.wait({ended, done}, return_when=asyncio.FIRST_COMPLETED)
-        for t in (ended, done):
+        silence.start()
+        waits = [asyncio.create_task(e.wait()) for e in (
+            writer.session_ended, heartbeat.session_over, closed, silence.expired)]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for t in waits:
             t.cancel()
-        ctx.shutdown(reason="session closed" if closed.is_set() else "session ended")
+        if silence.expired.is_set() and not closed.is_set():
+            await end_for_silence(rt, row, session, writer)
+        ctx.shutdown(reason="session closed" if closed.is_set()
+                     else "caller silent" if silence.expired.is_set() else "session ended")

@@ -11,6 +11,7 @@ import os
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions.lifecycle import expire_if_overdue
 from voxa.storage.models import AgentMessage
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -64,17 +65,35 @@ class TranscriptWriter:
 
 
 class Heartbeat:
-    """Refreshes ``agent:{id}:pid`` (the job process id) while the job lives."""
+    """Refreshes ``agent:{id}:pid`` (the job process id) while the job lives,
+    and re-checks at each beat that the session is still active: a session
+    ended or timed out elsewhere (API, cleanup) sets ``session_over`` and the
+    job leaves, even when LiveKit could not be told to delete the room. A
+    session past its maximum age is timed out here, through the lifecycle,
+    rather than at the next cleanup run (hourly by default)."""
 
     def __init__(self, rt: Runtime, session_id: str) -> None:
         self._rt = rt
         self._sid = session_id
         self._interval = rt.settings.agent_heartbeat_seconds
         self._task: asyncio.Task[None] | None = None
+        self.session_over = asyncio.Event()
+
+    async def _still_active(self) -> bool:
+        async with self._rt.db() as db:
+            row = await sessions_repo.get(db, self._sid, scope=Scope.system())
+        if row is None:
+            return False
+        row = await expire_if_overdue(self._rt, row)
+        return row.status == sessions_repo.ACTIVE
 
     async def _beat(self) -> None:
         while True:
             try:
+                if not await self._still_active():
+                    log.info("agent_leaving", reason="session no longer active")
+                    self.session_over.set()
+                    return
                 await self._rt.store.set(agent_pid_key(self._sid), str(os.getpid()),
                                          ttl=self._interval * 3)
             except Exception:
