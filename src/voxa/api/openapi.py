@@ -71,8 +71,9 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MESSAGE_ERRORS = frozenset({400, 410, 429, 502, 503})
 _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     accounts.create_business: frozenset({400, 403, 409, 429}),
-    accounts.create_user: frozenset({409, 429}),
-    accounts.login: frozenset({401, 429}),
+    # 403: "cookie": true from another origin (csrf_failed).
+    accounts.create_user: frozenset({403, 409, 429}),
+    accounts.login: frozenset({401, 403, 429}),
     sessions.start_session: frozenset({400, 401, 403, 404, 429}),
     sessions.resume_session: frozenset({410}),
     sessions.patch_config: frozenset({400, 410}),
