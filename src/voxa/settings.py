@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".voxa")
     database_url: str | None = None
     redis_url: str | None = None
+    # Prepended to every key voxa writes to Redis (store and limit counters), so
+    # several deployments or test servers can share one Redis without sharing state.
+    redis_prefix: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
     # Without Redis: "memory" (in-process) or "sql" (on the database, shared by
     # the processes of one machine; chosen automatically when voice runs embedded).
     store: str = Field(default="memory", pattern="^(memory|sql)$")
@@ -236,6 +239,7 @@ class Settings(BaseSettings):
 
 _ENV_EXPORT = {
     "env": "VOXA_ENV", "data_dir": "VOXA_DATA_DIR", "redis_url": "VOXA_REDIS_URL",
+    "redis_prefix": "VOXA_REDIS_PREFIX",
     "store": "VOXA_STORE", "llm": "VOXA_LLM", "llm_base_url": "VOXA_LLM_BASE_URL",
     "resume_minutes": "VOXA_RESUME_MINUTES", "session_max_hours": "VOXA_SESSION_MAX_HOURS",
     "inactive_hours": "VOXA_INACTIVE_HOURS", "agent_heartbeat_seconds":

@@ -38,6 +38,8 @@ def two_servers(shared_db: str, tmp_path: Path) -> Iterator[tuple[Server, Server
     env = {"VOXA_LIMIT_LOGIN_PER_ACCOUNT": "3/minute",
            "VOXA_LIMIT_SESSION_STARTS_PER_ADDRESS": "4/minute",
            "VOXA_TRUSTED_PROXIES": "127.0.0.1/32",
+           # one prefix for both replicas: they must share their counters
+           "VOXA_REDIS_PREFIX": f"replicas-{uuid.uuid4().hex[:8]}:",
            "VOXA_SECRET_KEY": "replica-test-secret-key-0123456789abcdef"}
     with ExitStack() as stack:
         a = stack.enter_context(serve(backend, tmp_path / "a", extra_env=env))

@@ -101,6 +101,9 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
         env["VOXA_DATABASE_URL"] = backend.database_url
     if backend.redis_url:
         env["VOXA_REDIS_URL"] = backend.redis_url
+        # Servers sharing one Redis (tests, benchmarks) count their limits apart
+        # unless the caller gives them one prefix on purpose (replica tests).
+        env.setdefault("VOXA_REDIS_PREFIX", f"serve-{uuid.uuid4().hex[:8]}:")
     args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
     if not voice:
         args.append("--no-voice")
