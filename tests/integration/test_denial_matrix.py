@@ -160,6 +160,8 @@ def generate(spec: dict[str, Any], w: dict[str, Any]) -> tuple[list[Case], list[
                 continue
             params = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
             query = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            required = {p["name"] for p in op.get("parameters", [])
+                        if p["in"] == "query" and p.get("required")}
             unknown = params - KNOWN_PARAMS
             if unknown and "slug" not in params:
                 unplaced.append(f"{name}: no generator for path parameter(s) {sorted(unknown)}")
@@ -180,6 +182,8 @@ def generate(spec: dict[str, Any], w: dict[str, Any]) -> tuple[list[Case], list[
                 url = path.format(**fill, session_id=sid)
                 if "id" in query:
                     url += f"?id={w['memory_id']}"
+                elif required:  # so a refusal is not mistaken for a 422
+                    url += "?" + "&".join(f"{q}=1" for q in sorted(required))
                 for caller in anonymous:
                     add(caller, url, 401)
                 if operator:  # a tenant's valid credential lacks the operator's right
