@@ -1,14 +1,14 @@
 """The denial matrix, generated from the routes. Every operation of the app's
-OpenAPI description is called with no credentials, a garbage and a revoked
-token, and (where it names a session, business, ticket or memory of tenant A)
-with every foreign credential: the other business's owner, general users,
-other sessions' tokens, customers of either business. The answer is exact —
-401 without valid credentials, 404 for anything out of reach (ids are never
-confirmed), 403 only for a valid credential of the wrong kind (reading is not
-holding: an owner cannot speak or change config in a customer's session; a
-customer or general user is not an owner, whatever the slug; a tenant is not
-the operator) — and a snapshot
-of every table and every session's store keys proves nothing changed.
+OpenAPI description is called with no credentials, a garbage, a revoked and
+expired (account and session) tokens, and (where it names a session,
+business, ticket or memory of tenant A) with every foreign credential: the
+other business's owner, general users, other sessions' tokens, customers of
+either business. The answer is exact: 401 without valid credentials, 404 for
+anything out of reach (ids are never confirmed), 403 only for a valid
+credential of the wrong kind (reading is not holding: an owner cannot speak or
+change config in a customer's session; a customer or general user is not an
+owner, whatever the slug; a tenant is not the operator). A snapshot of every
+table and every session's store keys proves nothing changed.
 
 A new route is exercised automatically: its path parameters decide its cases.
 An operation the generator cannot place fails with a message saying so."""
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ from tests.helpers import (
     start_with_token,
 )
 from voxa.agent.scripted_llm import ScriptedLLM, command_script
+from voxa.auth.principal import PrincipalKind
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Base
@@ -99,7 +101,7 @@ async def _snapshot(rt: Runtime) -> list[Any]:
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient) -> dict[str, Any]:
+async def world(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, Any]:
     w: dict[str, Any] = {
         "owner_a": await create_business(client, "tenant-a"),
         "owner_b": await create_business(client, "tenant-b"),
@@ -109,7 +111,15 @@ async def world(client: httpx.AsyncClient) -> dict[str, Any]:
     }
     r = await client.post("/v1/auth/logout", headers=bearer(w["revoked"]["token"]))
     assert r.status_code == 204, r.text
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    owner = w["owner_a"]
+    w["expired_account"] = runtime.signer.account_token(
+        user_id=owner["user_id"], kind=PrincipalKind.owner, business_id=owner["business"]["id"],
+        version=0, ttl=timedelta(minutes=-5)).value
     w["cust_a"] = await start_customer(client, "tenant-a", "Ann")
+    w["expired_session"] = runtime.signer.session_token(
+        session_id=w["cust_a"]["session_id"], user_id="expired", role="customer",
+        business_id=owner["business"]["id"], expires_at=past)
     w["cust_a2"] = await start_customer(client, "tenant-a", "Abe")
     w["cust_b"] = await start_customer(client, "tenant-b", "Bea")
     w["owner_a_session"] = await start_with_token(client, w["owner_a"]["token"], "owner")
@@ -145,10 +155,17 @@ SESSION_TARGETS = {"cust_a": {"customer_a"}, "owner_a_session": {"owner_a"},
 ANONYMOUS = {"none": {}, "garbage": bearer("not-a-token")}
 
 
+def _anonymous(w: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Credentials that are no credential: none, garbage, revoked, expired."""
+    return {**ANONYMOUS, "revoked": bearer(w["revoked"]["token"]),
+            "expired_account": bearer(w["expired_account"]),
+            "expired_session": bearer(w["expired_session"])}
+
+
 def generate(spec: dict[str, Any], w: dict[str, Any]) -> tuple[list[Case], list[str]]:
     """Every case of every operation, and the operations no case could be made for."""
     creds = _credentials(w)
-    anonymous = {**ANONYMOUS, "revoked": bearer(w["revoked"]["token"])}
+    anonymous = _anonymous(w)
     cases: list[Case] = []
     unplaced: list[str] = []
     for path, ops in spec["paths"].items():
@@ -232,7 +249,7 @@ async def test_every_operation_denies_foreign_and_missing_credentials(
     assert every - public - covered == set(), "operations with no generated case"
     assert public - every == set(), f"PUBLIC names routes that no longer exist: {public - every}"
 
-    creds = {**_credentials(world), **ANONYMOUS, "revoked": bearer(world["revoked"]["token"])}
+    creds = {**_credentials(world), **_anonymous(world)}
     before = await _snapshot(runtime)
     wrong: list[str] = []
     for c in cases:
@@ -250,6 +267,7 @@ async def test_every_operation_denies_foreign_and_missing_credentials(
 def test_a_new_route_gets_cases_or_a_clear_failure() -> None:
     """The generator places an unknown route by its parameters, and names one it cannot."""
     w = {"ticket_id": "t", "memory_id": "m", "revoked": {"token": "r"},
+         "expired_account": "e", "expired_session": "e",
          **{k: {"session_id": k, "token": k, "session_token": k}
             for k in ("owner_a", "owner_b", "gen", "gen2", "cust_a", "cust_a2", "cust_b",
                       "owner_a_session", "gen_session")}}
