@@ -264,11 +264,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING)
     names = bench.NAMES if args.name == "all" else (args.name,)
+    failed = 0
     for name in names:
         if name == "voice" and args.backend != "sqlite":
             continue  # the voice bench runs the embedded setup
-        bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
-    return 0
+        failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
+    return failed
 
 
 def build_parser() -> argparse.ArgumentParser:

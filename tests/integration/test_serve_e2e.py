@@ -18,14 +18,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """The main job on the embedded defaults with the local model (no voice)."""
+def server(tmp_path: Path, backend: dict[str, str | None]) -> Iterator[str]:
+    """The main job with the local model (no voice): on the embedded defaults
+    (SQLite), and on PostgreSQL + Redis as the non-superuser application role
+    (row-level security binds the real process) when the test services are up."""
     env = {"VOXA_LLM": "local"}
-    with serve(Backend("sqlite+memory", None, None), tmp_path / "data", extra_env=env,
-               log_level="INFO") as s:
+    chosen = Backend(str(backend["name"]), backend["database_url"], backend["redis_url"])
+    with serve(chosen, tmp_path / "data", extra_env=env, log_level="INFO") as s:
         yield s.base
         pid = s.pid
-    assert (tmp_path / "data" / "voxa.db").exists()
+    assert (tmp_path / "data" / "voxa.db").exists() == (backend["database_url"] is None)
     # the model server child went down with serve: nothing is left in its process group
     leftovers = subprocess.run(["pgrep", "-g", str(pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", leftovers.stdout

@@ -16,8 +16,10 @@ def run(name: str, *, backend: str, quick: bool, llm: str = "scripted") -> int:
     # the bench seeds and inspects every tenant's rows directly, as the operator;
     # what it drives through HTTP binds each caller's tenant as usual
     with db_scope(Scope.system()):
+        found: object = None
         if name == "voice":
             asyncio.run(module.run(backend, quick, llm=llm))
         else:
-            asyncio.run(module.run(backend, quick))
-    return 0
+            found = asyncio.run(module.run(backend, quick))
+    # a bench that checks something (isolation) returns what it found wrong
+    return 1 if isinstance(found, int) and found else 0
