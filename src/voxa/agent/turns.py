@@ -46,6 +46,7 @@ from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.tracing import session_attributes, span, start_child_span
 
 log = get_logger(__name__)
 
@@ -125,17 +126,22 @@ class TextTurns:
         line (503) is taken once the session's previous turn is done (turns
         waiting on their own session are bounded by ``turn_queue_limit``);
         both before anything of the turn is written."""
-        async with self.rt.db() as db:
-            overrides = await business_overrides(db, row.business_id)
-        await admit_turn(self.rt.limiter, row, overrides)
-        tenant = row.business_id or f"general:{row.user_id}"
-        per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
-        async with self._turn_slot(row.session_id):
-            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
-            try:
-                return await self._turn(row, text, client_message_id, on_delta, on_accepted)
-            finally:
-                await slot.release()
+        with span("voxa.turn", session_attributes(row.session_id, row.business_id, row.role),
+                  channel="text"):
+            async with self.rt.db() as db:
+                overrides = await business_overrides(db, row.business_id)
+            await admit_turn(self.rt.limiter, row, overrides)
+            tenant = row.business_id or f"general:{row.user_id}"
+            per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
+            with start_child_span("voxa.turn.lock_wait") as waiting:
+                async with self._turn_slot(row.session_id):
+                    slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+                    waiting.end()
+                    try:
+                        return await self._turn(row, text, client_message_id, on_delta,
+                                                on_accepted)
+                    finally:
+                        await slot.release()
 
     def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
                            on_delta: OnDelta, on_accepted: Callable[[AgentMessage],
@@ -217,7 +223,8 @@ class TextTurns:
         row = await expire_if_overdue(self.rt, row)
         if row.status != sessions_repo.ACTIVE:
             raise Gone("the session has ended; start a new one", code="session_ended")
-        message, reply = await self._accept(row, text, cmid)
+        with span("voxa.turn.accept"):
+            message, reply = await self._accept(row, text, cmid)
         if reply is not None:
             return TurnResult(message, reply, replayed=True)
         if on_accepted is not None:
@@ -227,16 +234,19 @@ class TextTurns:
         assistant = await self._assistant(row)
         with session_scope(assistant.persona.ctx):
             ctx = assistant.persona.ctx
-            async with self.rt.db() as db:
-                # The row the access check loaded: its summary is at most one
-                # turn old, which the window (newest 20 messages) covers.
-                window = await load_window(db, row)
-                memories = await list_memories(
-                    db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
+            with span("voxa.turn.history_load"):
+                async with self.rt.db() as db:
+                    # The row the access check loaded: its summary is at most one
+                    # turn old, which the window (newest 20 messages) covers.
+                    window = await load_window(db, row)
+                    memories = await list_memories(
+                        db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
             chat_ctx = self._chat_context(assistant, window, memories)
-            generated = await self._generate(assistant, chat_ctx, row, on_delta)
+            with span("voxa.turn.model_call", model=self.model_name):
+                generated = await self._generate(assistant, chat_ctx, row, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
-            reply = await self._persist_reply(row, message, generated, latency_ms)
+            with span("voxa.turn.persist"):
+                reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
 
