@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=args.timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:
             status = int(response.status)
     except urllib.error.HTTPError as exc:
         status = exc.code
