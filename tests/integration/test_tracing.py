@@ -99,7 +99,7 @@ async def test_text_turn_span_tree(client: httpx.AsyncClient, runtime: Runtime,
     assert turn.attributes["role"] == "customer"
     assert turn.attributes["channel"] == "text"
 
-    steps = ["voxa.turn.lock_wait", "voxa.turn.accept", "voxa.turn.history_load",
+    steps = ["voxa.turn.lock_wait", "voxa.turn.accept", "voxa.history_load",
              "voxa.turn.model_call", "voxa.turn.persist"]
     children = [_one(got, name) for name in steps]
     for child in children:

@@ -46,7 +46,7 @@ from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
-from voxa.tracing import session_attributes, span, start_child_span
+from voxa.tracing import session_attributes, start_wait_span, traced
 
 log = get_logger(__name__)
 
@@ -118,6 +118,8 @@ class TextTurns:
                 self._gates.pop(session_id, None)
 
     # -- public entry points ------------------------------------------------
+    @traced("voxa.turn", lambda self, row, *_, **__: {
+        **session_attributes(row.session_id, row.business_id, row.role), "channel": "text"})
     async def send(self, row: AgentSession, text: str, client_message_id: str | None = None,
                    on_delta: OnDelta | None = None,
                    on_accepted: Callable[[AgentMessage], Awaitable[None]] | None = None,
@@ -126,22 +128,19 @@ class TextTurns:
         line (503) is taken once the session's previous turn is done (turns
         waiting on their own session are bounded by ``turn_queue_limit``);
         both before anything of the turn is written."""
-        with span("voxa.turn", session_attributes(row.session_id, row.business_id, row.role),
-                  channel="text"):
-            async with self.rt.db() as db:
-                overrides = await business_overrides(db, row.business_id)
-            await admit_turn(self.rt.limiter, row, overrides)
-            tenant = row.business_id or f"general:{row.user_id}"
-            per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
-            with start_child_span("voxa.turn.lock_wait") as waiting:
-                async with self._turn_slot(row.session_id):
-                    slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
-                    waiting.end()
-                    try:
-                        return await self._turn(row, text, client_message_id, on_delta,
-                                                on_accepted)
-                    finally:
-                        await slot.release()
+        async with self.rt.db() as db:
+            overrides = await business_overrides(db, row.business_id)
+        await admit_turn(self.rt.limiter, row, overrides)
+        tenant = row.business_id or f"general:{row.user_id}"
+        per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
+        waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
+        async with self._turn_slot(row.session_id):
+            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+            waiting.end()
+            try:
+                return await self._turn(row, text, client_message_id, on_delta, on_accepted)
+            finally:
+                await slot.release()
 
     def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
                            on_delta: OnDelta, on_accepted: Callable[[AgentMessage],
@@ -178,6 +177,7 @@ class TextTurns:
         self._assistants.pop(session_id, None)
 
     # -- one turn -----------------------------------------------------------
+    @traced("voxa.turn.accept")
     async def _accept(self, row: AgentSession, text: str, cmid: str | None
                       ) -> tuple[AgentMessage, AgentMessage | None]:
         """Persist the user message (or find the one a retry refers to)."""
@@ -223,8 +223,7 @@ class TextTurns:
         row = await expire_if_overdue(self.rt, row)
         if row.status != sessions_repo.ACTIVE:
             raise Gone("the session has ended; start a new one", code="session_ended")
-        with span("voxa.turn.accept"):
-            message, reply = await self._accept(row, text, cmid)
+        message, reply = await self._accept(row, text, cmid)
         if reply is not None:
             return TurnResult(message, reply, replayed=True)
         if on_accepted is not None:
@@ -234,19 +233,16 @@ class TextTurns:
         assistant = await self._assistant(row)
         with session_scope(assistant.persona.ctx):
             ctx = assistant.persona.ctx
-            with span("voxa.turn.history_load"):
-                async with self.rt.db() as db:
-                    # The row the access check loaded: its summary is at most one
-                    # turn old, which the window (newest 20 messages) covers.
-                    window = await load_window(db, row)
-                    memories = await list_memories(
-                        db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
+            async with self.rt.db() as db:
+                # The row the access check loaded: its summary is at most one
+                # turn old, which the window (newest 20 messages) covers.
+                window = await load_window(db, row)
+                memories = await list_memories(
+                    db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
             chat_ctx = self._chat_context(assistant, window, memories)
-            with span("voxa.turn.model_call", model=self.model_name):
-                generated = await self._generate(assistant, chat_ctx, row, on_delta)
+            generated = await self._generate(assistant, chat_ctx, row, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
-            with span("voxa.turn.persist"):
-                reply = await self._persist_reply(row, message, generated, latency_ms)
+            reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
 
@@ -264,6 +260,7 @@ class TextTurns:
             ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
         return ctx
 
+    @traced("voxa.turn.model_call", lambda self, *_, **__: {"model": self.model_name})
     async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
                         row: AgentSession, on_delta: OnDelta | None) -> _Generated:
         tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
@@ -317,6 +314,7 @@ class TextTurns:
         out.text = out.text.strip() or "Sorry, I have no answer to that."
         return out
 
+    @traced("voxa.turn.persist")
     async def _persist_reply(self, row: AgentSession, message: AgentMessage,
                              generated: _Generated, latency_ms: int) -> AgentMessage:
         reply = AgentMessage(
