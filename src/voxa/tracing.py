@@ -21,7 +21,7 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from opentelemetry import context as otel_context
@@ -103,12 +103,15 @@ def span(name: str, attributes: Mapping[str, AttributeValue | None] | None = Non
         yield current
 
 
+AsyncFn = Callable[P, Coroutine[Any, Any, R]]
+
+
 def traced(name: str, attributes: Callable[..., Mapping[str, AttributeValue | None]] | None = None
-           ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+           ) -> Callable[[AsyncFn[P, R]], AsyncFn[P, R]]:
     """Run a coroutine function in a span; ``attributes`` gets its arguments.
     (A decorator, so instrumenting a step leaves its body untouched.)"""
 
-    def wrap(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    def wrap(fn: AsyncFn[P, R]) -> AsyncFn[P, R]:
         @functools.wraps(fn)
         async def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             with span(name, attributes(*args, **kwargs) if attributes else None):
