@@ -43,22 +43,22 @@ def test_the_topology(compose: dict[str, Any]) -> None:
                                        "proxy", "worker", "jobs"}
 
 
-def test_schema_rejects_what_compose_would() -> None:
+def test_schema_rejects_what_compose_would(tmp_path: Path) -> None:
     """The validator can fail: a misspelt key and a bad duration are refused."""
     raw = yaml.safe_load(COMPOSE.read_text())
     raw["services"]["api"]["healthcheck"]["intervall"] = "10s"
-    bad = COMPOSE.parent / "compose.bad-test.yaml"
-    try:
-        bad.write_text(yaml.safe_dump(raw))
-        with pytest.raises(ValueError, match="intervall"):
-            load(bad)
-        raw["services"]["api"]["healthcheck"].pop("intervall")
-        raw["services"]["api"]["healthcheck"]["interval"] = "often"
-        bad.write_text(yaml.safe_dump(raw))
-        with pytest.raises(ValueError, match="duration"):
-            load(bad)
-    finally:
-        bad.unlink(missing_ok=True)
+    bad = tmp_path / "compose.yaml"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError, match="intervall"):
+        load(bad)
+    raw["services"]["api"]["healthcheck"].pop("intervall")
+    raw["services"]["api"]["healthcheck"]["interval"] = "often"
+    bad.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ValueError, match="duration"):
+        load(bad)
+    raw["services"]["api"]["healthcheck"]["interval"] = "10s"
+    bad.write_text(yaml.safe_dump(raw))
+    load(bad)  # and the untouched copy passes
 
 
 def test_interpolation_like_compose() -> None:
