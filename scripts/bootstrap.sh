@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: Debian packages, the venv and the
-# Python packages, and (with --tools) livekit-server built with `go install`.
+# Python packages, and (with --tools) livekit-server and helm built with `go install`.
 # Slow artefacts (the llama-cpp-python wheel, the livekit-server binary) are
 # cached under ${VOXA_CACHE_DIR:-~/.cache/voxa} so repeated set-ups are fast.
 set -euo pipefail
@@ -9,6 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${VOXA_CACHE_DIR:-$HOME/.cache/voxa}"
 VENV="$ROOT/.venv"
 LIVEKIT_VERSION="${VOXA_LIVEKIT_VERSION:-v1.13.5}"
+HELM_VERSION="${VOXA_HELM_VERSION:-v3.21.4}"  # deploy/helm checks (tests/deploy)
 LLAMA_VERSION=0.3.36  # keep in step with pyproject.toml [local]
 mkdir -p "$CACHE/wheels" "$CACHE/bin" "$ROOT/.tools/bin"
 
@@ -83,6 +84,17 @@ for arg in "$@"; do
     fi
     if [ -x "$CACHE/bin/livekit-server-$LIVEKIT_VERSION" ]; then
       ln -sf "$CACHE/bin/livekit-server-$LIVEKIT_VERSION" "$ROOT/.tools/bin/livekit-server"
+    fi
+    # helm for the chart checks (helm lint / helm template in tests/deploy)
+    if [ ! -x "$CACHE/bin/helm-$HELM_VERSION" ] && command -v go >/dev/null; then
+      say "building helm $HELM_VERSION with go install (one time)"
+      tmp="$(mktemp -d)"
+      GOBIN="$tmp" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+      mv "$tmp/helm" "$CACHE/bin/helm-$HELM_VERSION"
+      rm -rf "$tmp"
+    fi
+    if [ -x "$CACHE/bin/helm-$HELM_VERSION" ]; then
+      ln -sf "$CACHE/bin/helm-$HELM_VERSION" "$ROOT/.tools/bin/helm"
     fi
   fi
 done

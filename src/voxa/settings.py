@@ -138,6 +138,18 @@ class Settings(BaseSettings):
     # goodbye and the session ends (reason "silence"): no job slot is held by silence.
     voice_silence_seconds: float = Field(default=120, gt=0)
 
+    # -- deployment and tracing --
+    # The voice worker's health endpoint (livekit-agents: GET / and /worker);
+    # 0 = a free port. Containers set a fixed port on 0.0.0.0 for their probes.
+    worker_http_host: str = "127.0.0.1"
+    worker_http_port: int = Field(default=0, ge=0, le=65535)
+    # Prometheus endpoint of the voice worker (lk_agents_active_job_count,
+    # lk_agents_worker_load: what the workers' autoscaler reads); None = off.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # OpenTelemetry traces (exported over OTLP, configured by the standard
+    # OTEL_* variables); None = on when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    tracing: bool | None = None
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -252,6 +264,7 @@ _ENV_EXPORT = {
     "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
     "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
     "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
+    "tracing": "VOXA_TRACING",
 }
 
 

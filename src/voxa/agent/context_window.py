@@ -15,6 +15,7 @@ from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.tracing import traced
 
 WINDOW = 20  # messages loaded per turn
 TRIM_AT = 50  # past this many unsummarised messages, fold the oldest into the summary
@@ -52,6 +53,7 @@ def chat_messages(rows: list[AgentMessage]) -> list[AgentMessage]:
     return [m for m in rows if m.role in ("user", "assistant")]
 
 
+@traced("voxa.history_load")
 async def load_window(db: AsyncSession, row: AgentSession, *, size: int = WINDOW) -> Window:
     scope = Scope.user(row.user_id, row.business_id)
     rows = await messages_repo.list_messages(db, row.session_id, scope=scope, limit=size)

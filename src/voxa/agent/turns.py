@@ -46,6 +46,7 @@ from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.tracing import session_attributes, start_wait_span, traced
 
 log = get_logger(__name__)
 
@@ -117,6 +118,8 @@ class TextTurns:
                 self._gates.pop(session_id, None)
 
     # -- public entry points ------------------------------------------------
+    @traced("voxa.turn", lambda self, row, *_, **__: {
+        **session_attributes(row.session_id, row.business_id, row.role), "channel": "text"})
     async def send(self, row: AgentSession, text: str, client_message_id: str | None = None,
                    on_delta: OnDelta | None = None,
                    on_accepted: Callable[[AgentMessage], Awaitable[None]] | None = None,
@@ -130,8 +133,10 @@ class TextTurns:
         await admit_turn(self.rt.limiter, row, overrides)
         tenant = row.business_id or f"general:{row.user_id}"
         per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
+        waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
         async with self._turn_slot(row.session_id):
             slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+            waiting.end()
             try:
                 return await self._turn(row, text, client_message_id, on_delta, on_accepted)
             finally:
@@ -172,6 +177,7 @@ class TextTurns:
         self._assistants.pop(session_id, None)
 
     # -- one turn -----------------------------------------------------------
+    @traced("voxa.turn.accept")
     async def _accept(self, row: AgentSession, text: str, cmid: str | None
                       ) -> tuple[AgentMessage, AgentMessage | None]:
         """Persist the user message (or find the one a retry refers to)."""
@@ -254,6 +260,7 @@ class TextTurns:
             ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
         return ctx
 
+    @traced("voxa.turn.model_call", lambda self, *_, **__: {"model": self.model_name})
     async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
                         row: AgentSession, on_delta: OnDelta | None) -> _Generated:
         tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
@@ -307,6 +314,7 @@ class TextTurns:
         out.text = out.text.strip() or "Sorry, I have no answer to that."
         return out
 
+    @traced("voxa.turn.persist")
     async def _persist_reply(self, row: AgentSession, message: AgentMessage,
                              generated: _Generated, latency_ms: int) -> AgentMessage:
         reply = AgentMessage(

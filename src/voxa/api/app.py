@@ -37,6 +37,7 @@ from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings
+from voxa.tracing import setup_tracing
 from voxa.web import routes as web_routes
 
 log = get_logger(__name__)
@@ -99,6 +100,9 @@ def create_app(
                 stack.push_async_callback(callback)
             rt = runtime
             if rt is None:
+                provider = setup_tracing(settings, service="voxa-api")
+                if provider is not None:
+                    stack.callback(provider.shutdown)
                 rt = await open_runtime(settings)
                 rt.metrics = metrics
                 stack.push_async_callback(rt.aclose)

@@ -19,6 +19,7 @@ from voxa.sessions.ids import SESSION_ID_PATTERN
 from voxa.storage.models import AgentSession, Business
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.tenancy import bind_db_scope
+from voxa.tracing import span
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -70,7 +71,9 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
     """The caller, if any; its tenant is bound for the request's database work
     (row-level security). Async on purpose: a binding made in a worker thread
     would not reach the endpoint."""
-    principal = await _verified_principal(request, rt)
+    with span("voxa.auth") as current:
+        principal = await _verified_principal(request, rt)
+        current.set_attribute("principal", type(principal).__name__ if principal else "anonymous")
     if principal is not None:
         bind_db_scope(tenant_scope(principal))
     return principal

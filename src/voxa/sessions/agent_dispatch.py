@@ -10,6 +10,7 @@ from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession
+from voxa.tracing import inject_metadata
 
 log = get_logger(__name__)
 
@@ -34,7 +35,7 @@ async def ensure_agent(rt: Runtime, row: AgentSession) -> bool:
             return False
         await client.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(
             agent_name=lk.agent_name, room=row.room_name,
-            metadata=json.dumps({"session_id": row.session_id})))
+            metadata=json.dumps(inject_metadata({"session_id": row.session_id}))))
         log.info("agent_redispatched", session_id=row.session_id)
         return True
     except Exception:

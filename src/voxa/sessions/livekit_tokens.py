@@ -10,6 +10,8 @@ from livekit import api
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
+from voxa.tracing import inject_metadata
+
 
 @dataclass(frozen=True, slots=True)
 class TokenRequest:
@@ -60,7 +62,7 @@ class LiveKitTokens:
             agents=[
                 RoomAgentDispatch(
                     agent_name=self.agent_name,
-                    metadata=json.dumps({"session_id": req.session_id}),
+                    metadata=json.dumps(inject_metadata({"session_id": req.session_id})),
                 )
             ]
         )

@@ -30,7 +30,9 @@ from livekit.agents import (
     stt,
 )
 from livekit.agents.voice.agent_session import SessionConnectOptions
+from opentelemetry import trace
 
+from voxa import tracing
 from voxa.agent.assistant import build_assistant
 from voxa.agent.context_window import load_window
 from voxa.agent.models import (
@@ -73,6 +75,10 @@ def prewarm(proc: JobProcess) -> None:
     from livekit.plugins import silero
 
     started = time.perf_counter()
+    # livekit-agents' own spans (user turn, STT, LLM, TTS) go to voxa's provider
+    provider = tracing.setup_tracing(build_settings(), service="voxa-worker")
+    if provider is not None:
+        tracing.use_in_livekit_agents(provider)
     proc.userdata["vad"] = silero.VAD.load()
     log.info("job_process_prewarmed", ms=int((time.perf_counter() - started) * 1000))
 
@@ -197,7 +203,12 @@ async def entrypoint(ctx: JobContext) -> None:
     configure_logging(settings)
     state = _JobState(await open_runtime(settings, run_migrations=False))
     ctx.add_shutdown_callback(state.finish)
-    await _serve(ctx, state)
+    ctx.add_shutdown_callback(tracing.flush)
+    # the job joins the trace of the request that dispatched it (traceparent
+    # in the dispatch metadata); livekit-agents' session spans nest below
+    with tracing.span("voxa.voice.job", context=tracing.context_from_metadata(ctx.job.metadata),
+                      room=ctx.room.name):
+        await _serve(ctx, state)
 
 
 async def _serve(ctx: JobContext, state: _JobState) -> None:
@@ -213,6 +224,8 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         ctx.shutdown(reason=f"refused: {checked.reason}")
         return
     row = checked
+    trace.get_current_span().set_attributes(
+        tracing.session_attributes(row.session_id, row.business_id, row.role))
     # everything the job does from here on (and every task it starts) touches
     # only this session's tenant
     state.tenant = Scope.user(row.user_id, row.business_id)

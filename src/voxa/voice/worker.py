@@ -110,7 +110,9 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
         # the threshold is a share of capacity; the reported load is scaled
         load_threshold=LIVEKIT_TARGET_LOAD * (
             settings.worker_load_threshold if load_threshold is None else load_threshold),
-        setup_fnc=prewarm, initialize_process_timeout=120, host="127.0.0.1", port=0,
+        setup_fnc=prewarm, initialize_process_timeout=120,
+        host=settings.worker_http_host, port=settings.worker_http_port,
+        prometheus_port=settings.worker_metrics_port,
         job_memory_warn_mb=600, shutdown_process_timeout=15,
         preload_modules=["voxa.voice.forkserver"],
     )
