@@ -35,6 +35,7 @@ from voxa.agent.context_window import (
 from voxa.agent.extract import extract_memories
 from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
+from voxa.agent.routed import grounding_note, in_role, plan, run_calls
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.logs import get_logger
@@ -219,7 +220,7 @@ class TextTurns:
                 memories = await list_memories(
                     db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
             chat_ctx = self._chat_context(assistant, window, memories)
-            generated = await self._generate(assistant, chat_ctx, row, on_delta)
+            generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
@@ -239,9 +240,31 @@ class TextTurns:
             ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
         return ctx
 
-    async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
-                        row: AgentSession, on_delta: OnDelta | None) -> _Generated:
+    async def _routed(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
+                      row: AgentSession, text: str, on_delta: OnDelta | None) -> _Generated:
+        """Routing before generation (``routing.py``): a refusal is the reply; decided
+        tools run first and the model only phrases their result."""
+        decision = plan(assistant, text)
+        if decision.refusal is not None:
+            if on_delta is not None:
+                await on_delta(decision.refusal)
+            return _Generated(text=decision.refusal, tool_messages=[])
         tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
+        ran = await run_calls(decision, tools, chat_ctx, row.session_id)
+        note = None if ran else grounding_note(assistant, text)
+        if note is not None:
+            chat_ctx.add_message(role="system", content=note)
+        generated = await self._generate(assistant, chat_ctx, row, on_delta,
+                                         tools=[] if ran else None)
+        generated.tool_messages[:0] = ran
+        generated.text = in_role(assistant, generated.text, text)
+        return generated
+
+    async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
+                        row: AgentSession, on_delta: OnDelta | None,
+                        tools: list[llm.Tool] | None = None) -> _Generated:
+        if tools is None:
+            tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
         tool_ctx = llm.ToolContext(tools)
         out = _Generated(text="", tool_messages=[])
         for _round in range(MAX_TOOL_ROUNDS + 1):

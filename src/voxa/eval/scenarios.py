@@ -1,6 +1,6 @@
 """Conversation scenarios for ``voxa eval``: what a user says to one role of the
 assistant, with the business it talks for, and what must (and must not)
-happen. Files are JSON (``scenarios/*.json`` in this package, or a directory
+happen. Files are JSON (``data/scenarios/*.json`` in this package, or a directory
 given on the command line)::
 
     {"businesses": {"bakery": {"name": "...", "instructions": "...", "knowledge": "..."}},
@@ -127,7 +127,7 @@ def load(directory: Path | None = None) -> list[Scenario]:
         for path in sorted(directory.glob("*.json")):
             out += parse(path.read_text(encoding="utf-8"), path.name)
     else:
-        folder = resources.files("voxa.eval").joinpath("scenarios")
+        folder = resources.files("voxa.eval").joinpath("data/scenarios")
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".json"):
                 out += parse(entry.read_text(encoding="utf-8"), entry.name)
