@@ -57,8 +57,14 @@ _OWNER_CLAIM = re.compile(r"\b(?:i am|i'm) (?:actually )?(?:the )?(?:owner|admin
 # -- customer -----------------------------------------------------------------
 _TICKET_ASK = re.compile(
     r"\b(?:open|raise|create|file|log|submit|start|make)\b.{0,20}\b(?:ticket|complaint|case|"
-    r"report)\b|\b(?:report (?:it|this|that)|complain|complaint|refund|call me back|"
-    r"speak to (?:a human|someone|a person|staff|the manager)|sort (?:this|it) out)\b", _I)
+    r"report)\b|\b(?:report (?:it|this|that)|call me back|have someone (?:call|contact)|"
+    r"speak to (?:a human|someone|a person|staff|the manager))\b", _I)
+# Words that ask for staff only when the user asks for them, not in a question
+# about the policy ("what is your refund policy?").
+_TICKET_SOFT = re.compile(r"\b(?:refund|complain|complaint|sort (?:this|it) out|compensation)\b",
+                          _I)
+_WANTS = re.compile(r"\b(?:i want|i'd like|i would like|i need|i demand|please|give me|"
+                    r"can i get|can you)\b", _I)
 _PROBLEM = re.compile(
     r"\b(?:broken|damaged|crushed|wrong|missing|never arrived|didn'?t arrive|not arrived|"
     r"has not been|hasn'?t been|late|charged twice|overcharged|double charged|faulty|stale|"
@@ -94,6 +100,11 @@ _RECALL = re.compile(
 _RECALL_STOP = frozenset(
     "what what's is are my where do i who am you remember know about me remind the a an to "
     "of and please tell can could".split())
+# The user's words for a kind of memory, as the keys extraction stores it under.
+_RECALL_KEYS = {"allergic": "allergy", "allergies": "allergy", "live": "home location",
+                "lives": "home location", "from": "hometown", "love": "likes", "like": "likes",
+                "enjoy": "likes", "colour": "color", "work": "employer occupation",
+                "job": "occupation employer", "called": "name", "hate": "dislikes"}
 
 
 def _refusal(role: str, text: str, business: str | None) -> str | None:
@@ -132,8 +143,8 @@ def _customer(text: str) -> tuple[Call, ...]:
     if _STATUS_ASK.search(text) and not re.search(r"\b(?:open|raise|create|file|log)\s+(?:a|an)\b",
                                                  text, _I):
         return (Call("ticket_status", {}),)
-    if _TICKET_ASK.search(text) or (_PROBLEM.search(text) and re.search(r"\b(?:my|i|we)\b",
-                                                                         text, _I)):
+    problem = _PROBLEM.search(text) and re.search(r"\b(?:my|i|we)\b", text, _I)
+    if _TICKET_ASK.search(text) or problem or (_TICKET_SOFT.search(text) and _WANTS.search(text)):
         priority = "high" if _URGENT.search(text) else "normal"
         return (Call("create_ticket", {"subject": _subject(text), "body": text.strip()[:2000],
                                        "priority": priority}),)
@@ -147,6 +158,13 @@ def _owner(text: str) -> tuple[Call, ...]:
             if pattern.search(text):
                 return (Call("update_ticket", {"ticket_id": ref.group(1).lower(),
                                                "status": status}),)
+    if _LIST.search(text) and re.search(r"\b(?:close|resolve|reopen|re-open|mark)\b", text, _I):
+        for pattern, status in _UPDATE:
+            if pattern.search(text):
+                # No id given: the ticket whose subject shares the user's words
+                # is found among the business's tickets (routed.py).
+                return (Call("update_ticket", {"ticket_id": "", "status": status,
+                                               "about": text.strip()[:300]}),)
     if _LIST.search(text):
         word = _STATUS_WORD.search(text)
         return (Call("list_tickets", {"status": word.group(1).lower()} if word else {}),)
@@ -159,7 +177,10 @@ def _recall(text: str) -> tuple[Call, ...]:
     if not _RECALL.search(text):
         return ()
     words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in _RECALL_STOP]
-    return (Call("recall", {"query": " ".join(words) or "me"}),)
+    if not words:  # "what do you remember about me": the memory brief already answers
+        return ()
+    query = " ".join(dict.fromkeys(" ".join(_RECALL_KEYS.get(w, w) for w in words).split()))
+    return (Call("recall", {"query": query}),)
 
 
 def route(role: str, text: str, *, tools: set[str], business: str | None = None) -> Decision:
