@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_GREETING = re.compile(r"^(?:(?:hi|hello|hey)(?: there)? )+")
 _FIRST_PERSON = re.compile(r"^(?:(?:hi|hello|hey)(?: there)?[,!]?\s*)?(?:i|i'm|my)\b", re.I)
 
 
@@ -23,11 +24,12 @@ def speaks_as_user(sentence: str, names: list[str], user_text: str) -> bool:
         if name and re.search(rf"\b(?:i'm|i am|my name is|this is) {re.escape(name.lower())}\b",
                               low):
             return True
-    said = " ".join(re.findall(r"[a-z0-9']+", low))
+    said = _GREETING.sub("", " ".join(re.findall(r"[a-z0-9']+", low)))
     for clause in _clauses(user_text):
-        words = " ".join(re.findall(r"[a-z0-9']+", clause.lower()))
-        words = re.sub(r"^(?:hi|hello|hey)(?: there)? ", "", words)
-        if _FIRST_PERSON.match(words) and len(words) > 12 and words in said:
+        words = _GREETING.sub("", " ".join(re.findall(r"[a-z0-9']+", clause.lower())))
+        # The user's own first-person words as the sentence itself (not quoted
+        # inside one, as in a ticket subject the assistant reads back).
+        if _FIRST_PERSON.match(words) and len(words) > 12 and said.startswith(words):
             return True
     return False
 

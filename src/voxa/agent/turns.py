@@ -35,7 +35,7 @@ from voxa.agent.context_window import (
 from voxa.agent.extract import extract_memories
 from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
-from voxa.agent.routed import grounding_note, in_role, plan, run_calls
+from voxa.agent.routed import finish, prepare
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.logs import get_logger
@@ -242,22 +242,17 @@ class TextTurns:
 
     async def _routed(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
                       row: AgentSession, text: str, on_delta: OnDelta | None) -> _Generated:
-        """Routing before generation (``routing.py``): a refusal is the reply; decided
+        """Routing before generation (``routed.py``): a refusal is the reply; decided
         tools run first and the model only phrases their result."""
-        decision = plan(assistant, text)
-        if decision.refusal is not None:
+        prepared = await prepare(assistant, chat_ctx, text, row.session_id)
+        if prepared.decision.refusal is not None:
             if on_delta is not None:
-                await on_delta(decision.refusal)
-            return _Generated(text=decision.refusal, tool_messages=[])
-        tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
-        ran = await run_calls(decision, tools, chat_ctx, row.session_id)
-        note = None if ran else grounding_note(assistant, text)
-        if note is not None:
-            chat_ctx.add_message(role="system", content=note)
-        generated = await self._generate(assistant, chat_ctx, row, on_delta,
-                                         tools=[] if ran else None)
-        generated.tool_messages[:0] = ran
-        generated.text = in_role(assistant, generated.text, text)
+                await on_delta(prepared.decision.refusal)
+            return _Generated(text=prepared.decision.refusal, tool_messages=[])
+        generated = await self._generate(assistant, prepared.chat_ctx, row, on_delta,
+                                         tools=prepared.tools)
+        generated.tool_messages[:0] = prepared.tool_messages
+        generated.text = finish(assistant, prepared, generated.text, text)
         return generated
 
     async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,

@@ -1,0 +1,85 @@
+"""The model phrases what routing found; these helpers keep it honest. The
+tool results (or the business's facts) are put before the model as a short
+note, and a reply that mentions none of the facts it was given (a small model
+drifting off) is replaced by the facts themselves, plainly worded."""
+
+from __future__ import annotations
+
+import json
+import re
+
+_DAYS = ("monday tuesday wednesday thursday friday saturday sunday weekdays weekend daily "
+         "open closed pending high urgent normal low").split()
+
+
+def result_note(results: list[tuple[str, str]]) -> str:
+    """A system line with what the tools returned, for the model to pass on."""
+    lines = [f"- {name}: {output}" for name, output in results]
+    return ("You already looked this up for the user (their request is handled; do not call "
+            "tools). Results:\n" + "\n".join(lines) + "\nTell the user the result in one or two "
+            "short sentences, as the assistant.")
+
+
+_WORD = re.compile(r"[A-Za-z0-9][\w'£$:-]*")
+_STOP = frozenset("the a an of to and or with is are was you your i my me we our it this that "
+                  "for in on at be by as".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().strip(":") for w in _WORD.findall(text)}
+
+
+def key_tokens(text: str) -> set[str]:
+    """Words a faithful reply would repeat: numbers, ids, names, days, statuses."""
+    out = set()
+    for i, word in enumerate(_WORD.findall(text)):
+        low = word.lower().strip(":")
+        if any(c.isdigit() for c in word) or low in _DAYS or (i > 0 and word[0].isupper()):
+            out.add(low)
+    return out
+
+
+def is_grounded(reply: str, facts: list[str], question: str) -> bool:
+    """Whether ``reply`` passes on something of ``facts`` that the question did not
+    already say (an echo of the question is not an answer)."""
+    asked = _words(question)
+    wanted = set().union(*(key_tokens(f) for f in facts)) - asked
+    if not wanted:
+        wanted = set().union(*(_words(f) for f in facts)) - asked - _STOP
+    return not wanted or bool(wanted & _words(reply))
+
+
+def plain_result(name: str, output: str) -> str:
+    """A tool's result worded for the user without a model."""
+    text = output.strip()
+    if name in ("ticket_status", "list_tickets"):
+        rows = [r for r in text.splitlines() if r.strip()]
+        if len(rows) <= 1:
+            return text if rows else "There are no tickets."
+        return "Here are the tickets: " + "; ".join(rows) + "."
+    if name == "business_stats":
+        try:
+            stats = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(stats, dict):
+            parts = [f"{k.replace('_', ' ')}: {v}" for k, v in stats.items()
+                     if not isinstance(v, (dict, list))]
+            return "Here are the numbers: " + ", ".join(parts) + "."
+    if name == "recall":
+        if text.startswith("Nothing"):
+            return "I don't remember anything about that yet."
+        return "Here is what I remember: " + "; ".join(text.splitlines()) + "."
+    return text
+
+
+def grounded(reply: str, *, results: list[tuple[str, str]], facts: list[str],
+             question: str) -> str:
+    """``reply`` if it passes on what it was given, else the plain facts."""
+    if results:
+        if is_grounded(reply, [out for _, out in results], question):
+            return reply
+        return " ".join(plain_result(name, out) for name, out in results)
+    if facts and not is_grounded(reply, facts[:1], question):
+        return facts[0]
+    return reply
