@@ -5,6 +5,9 @@ fixed in the real text pipeline."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,13 +133,16 @@ def test_a_directory_of_scenarios_loads(tmp_path: Path) -> None:
     assert [s.id for s in load(tmp_path)] == ["one"]
 
 
-def test_voxa_eval_command_prints_a_table_and_one_json_line(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    from voxa.cli import main
-
-    assert main(["eval", "--llm", "scripted", "--only", "cust-ticket-broken-cake",
-                 "--only", "gen-qa-capital"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
+def test_voxa_eval_command_prints_a_table_and_one_json_line(tmp_path: Path) -> None:
+    # A real process: the command configures logging for itself.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+           "VOXA_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "voxa.cli", "eval", "--llm", "scripted", "--only",
+         "cust-ticket-broken-cake", "--only", "gen-qa-capital"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout.strip().splitlines()
     data = json.loads(out[-1])
     assert (data["model"], data["done"], data["total"]) == ("scripted", 1, 2)
     assert data["failed"] == ["gen-qa-capital"]  # the echo model knows no capitals

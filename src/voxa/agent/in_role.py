@@ -35,12 +35,12 @@ def speaks_as_user(sentence: str, names: list[str], user_text: str) -> bool:
 
 
 def keep_in_role(reply: str, *, names: list[str], user_text: str, fallback: str) -> str:
-    kept = [s for s in _SENTENCES.findall(reply)
-            if s.strip() and not speaks_as_user(s, names, user_text)]
+    sentences = [s for s in _SENTENCES.findall(reply) if s.strip()]
+    kept = [s for s in sentences if not speaks_as_user(s, names, user_text)]
+    if len(kept) == len(sentences):
+        return reply
     # "How about this?" and the like only introduced the removed sentence.
-    if len(kept) != len([s for s in _SENTENCES.findall(reply) if s.strip()]):
-        kept = [s for s in kept if not re.fullmatch(
-            r"\s*(?:how about this|here(?:'s| is) (?:a|an|my) \w+|try this|for example)\W*", s,
-            re.I)]
+    kept = [s for s in kept if not re.fullmatch(
+        r"\s*(?:how about this|here(?:'s| is) (?:a|an|my) \w+|try this|for example)\W*", s, re.I)]
     text = " ".join(s.strip() for s in kept).strip()
     return text or fallback

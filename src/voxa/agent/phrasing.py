@@ -39,14 +39,18 @@ def key_tokens(text: str) -> set[str]:
     return out
 
 
-def is_grounded(reply: str, facts: list[str], question: str) -> bool:
-    """Whether ``reply`` passes on something of ``facts`` that the question did not
-    already say (an echo of the question is not an answer)."""
+_TICKET_ID = re.compile(r"^[0-9a-f]{8}$")
+
+
+def is_grounded(reply: str, facts: list[str], question: str, *, need: int = 1) -> bool:
+    """Whether ``reply`` passes on at least ``need`` words of ``facts`` that the
+    question did not already say (an echo of the question is not an answer)."""
     asked = _words(question)
-    wanted = set().union(*(key_tokens(f) for f in facts)) - asked
+    wanted = {w for w in set().union(*(key_tokens(f) for f in facts)) - asked
+              if not _TICKET_ID.match(w)}  # models seldom repeat ids; not required
     if not wanted:
         wanted = set().union(*(_words(f) for f in facts)) - asked - _STOP
-    return not wanted or bool(wanted & _words(reply))
+    return not wanted or len(wanted & _words(reply)) >= min(need, len(wanted))
 
 
 def plain_result(name: str, output: str) -> str:
@@ -77,7 +81,9 @@ def grounded(reply: str, *, results: list[tuple[str, str]], facts: list[str],
              question: str) -> str:
     """``reply`` if it passes on what it was given, else the plain facts."""
     if results:
-        if is_grounded(reply, [out for _, out in results], question):
+        # Ticket lists: a status and what the ticket is about, at least.
+        need = 2 if any(n in ("ticket_status", "list_tickets") for n, _ in results) else 1
+        if is_grounded(reply, [out for _, out in results], question, need=need):
             return reply
         return " ".join(plain_result(name, out) for name, out in results)
     if facts and not is_grounded(reply, facts[:1], question):
