@@ -117,3 +117,23 @@ def test_the_quoted_failure_speaking_as_the_user_is_cut() -> None:
     assert out == "Thanks, Ann! How can I help?"
     fine = "Yes, we bake sourdough every day. Nice to meet you, Ann!"
     assert keep_in_role(fine, names=["Ann"], user_text=said, fallback="x") == fine
+
+
+def test_a_reply_that_passes_on_no_fact_is_replaced_by_the_fact() -> None:
+    from voxa.agent.phrasing import grounded
+
+    fact = "Open every day 8am to 3pm."
+    drifted = "If you need to know how to open a cafe, I'm your friendly assistant."
+    q = "What are your opening hours?"
+    assert grounded(drifted, results=[], facts=[fact], question=q) == fact
+    good = "We're open every day from 8am to 3pm."
+    assert grounded(good, results=[], facts=[fact], question=q) == good
+    listing = ("c52d01b3 [open/normal] Late delivery to Mill Lane\n"
+               "d9293772 [open/normal] Broken cake on delivery")
+    half = "A delivery to Mill Lane came with some damage."
+    out = grounded(half, results=[("list_tickets", listing)], facts=[],
+                   question="Which tickets are open?")
+    assert out.startswith("Here are the tickets:") and "Broken cake" in out
+    both = "Two are open: the late delivery to Mill Lane and the broken cake."
+    assert grounded(both, results=[("list_tickets", listing)], facts=[],
+                    question="Which tickets are open?") == both

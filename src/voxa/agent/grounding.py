@@ -44,7 +44,8 @@ _COMMAND_LIKE = re.compile(r"\b(?:ignore (?:all |any )?(?:previous|prior|above)|
                            r"system\s*:|assistant\s*:|password|you are now|admin mode)\b", re.I)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A crude English stem (plural and verb endings), enough to match words."""
     for suffix in ("ies", "es", "s", "ing", "ed"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
@@ -52,7 +53,7 @@ def _stem(word: str) -> str:
 
 
 def _terms(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
 
 
 def relevant_lines(question: str, instructions: str, *, limit: int = 2) -> list[str]:

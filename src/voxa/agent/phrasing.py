@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 
+from voxa.agent.grounding import stem as _stem
+
 _DAYS = ("monday tuesday wednesday thursday friday saturday sunday weekdays weekend daily "
          "open closed pending high urgent normal low").split()
 
@@ -40,17 +42,36 @@ def key_tokens(text: str) -> set[str]:
 
 
 _TICKET_ID = re.compile(r"^[0-9a-f]{8}$")
+_LISTED_STATE = re.compile(r"^[0-9a-f]{8} \[[a-z/]+\] ")
 
 
 def is_grounded(reply: str, facts: list[str], question: str, *, need: int = 1) -> bool:
     """Whether ``reply`` passes on at least ``need`` words of ``facts`` that the
     question did not already say (an echo of the question is not an answer)."""
     asked = _words(question)
-    wanted = {w for w in set().union(*(key_tokens(f) for f in facts)) - asked
-              if not _TICKET_ID.match(w)}  # models seldom repeat ids; not required
+    asked |= {_stem(w) for w in asked}
+    wanted = {w for w in set().union(*(key_tokens(f) for f in facts))
+              if w not in asked and _stem(w) not in asked
+              and not _TICKET_ID.match(w)}  # models seldom repeat ids; not required
     if not wanted:
         wanted = set().union(*(_words(f) for f in facts)) - asked - _STOP
     return not wanted or len(wanted & _words(reply)) >= min(need, len(wanted))
+
+
+def _passes_on(reply: str, name: str, output: str, question: str) -> bool:
+    if name in ("ticket_status", "list_tickets"):
+        # Every listed ticket must be recognisable in the reply.
+        rows = [_LISTED_STATE.sub("", r) for r in output.splitlines() if r.strip()]
+        return all(_names_row(reply, r, question) for r in rows)
+    return is_grounded(reply, [output], question)
+
+
+def _names_row(reply: str, row: str, question: str) -> bool:
+    """Half the words of a ticket's subject (beyond the question's) are in the reply."""
+    asked = {_stem(w) for w in _words(question)}
+    words = {_stem(w) for w in _words(row) - _STOP} - asked
+    said = {_stem(w) for w in _words(reply)}
+    return not words or len(words & said) >= (len(words) + 1) // 2
 
 
 def plain_result(name: str, output: str) -> str:
@@ -81,9 +102,7 @@ def grounded(reply: str, *, results: list[tuple[str, str]], facts: list[str],
              question: str) -> str:
     """``reply`` if it passes on what it was given, else the plain facts."""
     if results:
-        # Ticket lists: a status and what the ticket is about, at least.
-        need = 2 if any(n in ("ticket_status", "list_tickets") for n, _ in results) else 1
-        if is_grounded(reply, [out for _, out in results], question, need=need):
+        if all(_passes_on(reply, name, out, question) for name, out in results):
             return reply
         return " ".join(plain_result(name, out) for name, out in results)
     if facts and not is_grounded(reply, facts[:1], question):
