@@ -137,3 +137,14 @@ def test_a_reply_that_passes_on_no_fact_is_replaced_by_the_fact() -> None:
     both = "Two are open: the late delivery to Mill Lane and the broken cake."
     assert grounded(both, results=[("list_tickets", listing)], facts=[],
                     question="Which tickets are open?") == both
+
+
+def test_a_status_reply_must_tell_the_status() -> None:
+    from voxa.agent.phrasing import grounded
+
+    status = "c52d01b3 [open] Broken cake on delivery"
+    q = "What's the status of my ticket?"
+    vague = "A customer lost their wedding cake due to a broken cake while delivering."
+    assert "[open]" in grounded(vague, results=[("ticket_status", status)], facts=[], question=q)
+    told = "Your ticket about the broken cake on delivery is still open."
+    assert grounded(told, results=[("ticket_status", status)], facts=[], question=q) == told

@@ -43,6 +43,7 @@ def key_tokens(text: str) -> set[str]:
 
 _TICKET_ID = re.compile(r"^[0-9a-f]{8}$")
 _LISTED_STATE = re.compile(r"^[0-9a-f]{8} \[[a-z/]+\] ")
+_STATE = re.compile(r"^[0-9a-f]{8} \[([a-z]+)")
 
 
 def is_grounded(reply: str, facts: list[str], question: str, *, need: int = 1) -> bool:
@@ -61,9 +62,18 @@ def is_grounded(reply: str, facts: list[str], question: str, *, need: int = 1) -
 def _passes_on(reply: str, name: str, output: str, question: str) -> bool:
     if name in ("ticket_status", "list_tickets"):
         # Every listed ticket must be recognisable in the reply.
-        rows = [_LISTED_STATE.sub("", r) for r in output.splitlines() if r.strip()]
-        return all(_names_row(reply, r, question) for r in rows)
+        rows = [r for r in output.splitlines() if r.strip()]
+        return all(_names_row(reply, _LISTED_STATE.sub("", r), question)
+                   and _tells_status(reply, r, question) for r in rows)
     return is_grounded(reply, [output], question)
+
+
+def _tells_status(reply: str, row: str, question: str) -> bool:
+    """A ticket's status is in the reply, unless the question already named it."""
+    state = _STATE.match(row)
+    if state is None or state[1] in _words(question):
+        return True
+    return state[1] in _words(reply) or (state[1] == "closed" and "resolved" in _words(reply))
 
 
 def _names_row(reply: str, row: str, question: str) -> bool:
