@@ -323,6 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", default="scripted", help="voice bench model: scripted or local")
     p.set_defaults(func=cmd_bench)
 
+    from voxa.eval import cli as eval_cli
+
+    p = sub.add_parser("eval", help="run the assistant's conversation scenarios with a model "
+                       "(prints a table and a JSON line)")
+    eval_cli.add_arguments(p)
+    p.set_defaults(func=eval_cli.run)
+
     p = sub.add_parser("jobs", help="Celery worker + beat for the periodic jobs (distributed)")
     _common(p)
     p.add_argument("--no-beat", action="store_true")

@@ -35,6 +35,7 @@ from voxa.agent.context_window import (
 from voxa.agent.extract import extract_memories
 from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
+from voxa.agent.routed import finish, prepare
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.limits import catalog
@@ -240,7 +241,7 @@ class TextTurns:
                 memories = await list_memories(
                     db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
             chat_ctx = self._chat_context(assistant, window, memories)
-            generated = await self._generate(assistant, chat_ctx, row, on_delta)
+            generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
@@ -260,10 +261,27 @@ class TextTurns:
             ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
         return ctx
 
+    async def _routed(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
+                      row: AgentSession, text: str, on_delta: OnDelta | None) -> _Generated:
+        """Routing before generation (``routed.py``): a refusal is the reply; decided
+        tools run first and the model only phrases their result."""
+        prepared = await prepare(assistant, chat_ctx, text, row.session_id)
+        if prepared.decision.refusal is not None:
+            if on_delta is not None:
+                await on_delta(prepared.decision.refusal)
+            return _Generated(text=prepared.decision.refusal, tool_messages=[])
+        generated = await self._generate(assistant, prepared.chat_ctx, row, on_delta,
+                                         tools=prepared.tools)
+        generated.tool_messages[:0] = prepared.tool_messages
+        generated.text = finish(assistant, prepared, generated.text, text)
+        return generated
+
     @traced("voxa.turn.model_call", lambda self, *_, **__: {"model": self.model_name})
     async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
-                        row: AgentSession, on_delta: OnDelta | None) -> _Generated:
-        tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
+                        row: AgentSession, on_delta: OnDelta | None,
+                        tools: list[llm.Tool] | None = None) -> _Generated:
+        if tools is None:
+            tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
         tool_ctx = llm.ToolContext(tools)
         out = _Generated(text="", tool_messages=[])
         for _round in range(MAX_TOOL_ROUNDS + 1):
