@@ -18,7 +18,16 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxa.api import deps
-from voxa.api.routes import accounts, auth, businesses, me, messages, operator, sessions
+from voxa.api.routes import (
+    accounts,
+    auth,
+    businesses,
+    me,
+    messages,
+    operator,
+    sessions,
+    webhooks,
+)
 from voxa.settings import Settings
 
 
@@ -88,6 +97,10 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     operator.patch_limits: frozenset({404}),
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
+    webhooks.create_webhook: frozenset({400, 409}),
+    webhooks.delete_webhook: frozenset({404}),
+    webhooks.list_deliveries: frozenset({404}),
+    webhooks.resend_delivery: frozenset({404, 409}),
 }
 
 
