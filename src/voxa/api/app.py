@@ -24,6 +24,7 @@ from voxa.api.routes import (
     accounts,
     auth,
     businesses,
+    handoff,
     health,
     me,
     messages,
@@ -129,7 +130,7 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
-               operator, webhooks)
+               operator, webhooks, handoff)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:
