@@ -81,8 +81,8 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MESSAGE_ERRORS = frozenset({400, 410, 429, 502, 503})
 _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     accounts.create_business: frozenset({400, 403, 409, 429}),
-    accounts.create_user: frozenset({409, 429}),
-    accounts.login: frozenset({401, 429}),
+    accounts.create_user: frozenset({403, 409, 429}),  # cookie: true checks Origin
+    accounts.login: frozenset({401, 403, 429}),  # cookie: true checks Origin
     sessions.start_session: frozenset({400, 401, 403, 404, 429}),
     sessions.resume_session: frozenset({410}),
     sessions.patch_config: frozenset({400, 410}),
