@@ -150,6 +150,18 @@ class Settings(BaseSettings):
     # OTEL_* variables); None = on when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     tracing: bool | None = None
 
+    # -- webhooks --
+    # Deliver to loopback/private/link-local addresses and plain http (tests,
+    # a receiver on the same private network). Off: such targets are refused
+    # at registration and again at send time, after resolving the host.
+    webhooks_allow_private: bool = False
+    webhooks_max_endpoints_per_business: int = Field(default=10, gt=0)
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhooks_max_attempts: int = Field(default=8, gt=0, le=30)
+    # first retry after this, doubling each time (capped at 6 hours)
+    webhooks_retry_base_seconds: float = Field(default=30, gt=0)
+    webhooks_poll_seconds: float = Field(default=2, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console

@@ -10,6 +10,7 @@ from voxa.errors import InvalidInput
 from voxa.storage.models import Ticket
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
+from voxa.webhooks import domain_events as webhook_events
 
 STATUSES = ("open", "pending", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -34,6 +35,7 @@ async def create_ticket(db: AsyncSession, *, scope: Scope, session_id: str, subj
                     priority=_check(priority or "normal", PRIORITIES, "priority"))
     db.add(ticket)
     await db.flush()
+    await webhook_events.ticket_event(db, "ticket.created", ticket)
     return ticket
 
 
@@ -60,7 +62,10 @@ async def update_status(db: AsyncSession, ticket_id: str, status: str, *, scope:
             .values(status=status, updated_at=utcnow()))
     if (await db.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return await get_ticket(db, ticket_id, scope=scope)
+    ticket = await get_ticket(db, ticket_id, scope=scope)
+    if ticket is not None:
+        await webhook_events.ticket_event(db, "ticket.updated", ticket)
+    return ticket
 
 
 async def resolve_id(db: AsyncSession, ref: str, *, scope: Scope) -> str | None:

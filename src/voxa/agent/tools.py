@@ -20,6 +20,8 @@ from voxa.context import SessionContext, maybe_current_session
 from voxa.errors import InvalidInput
 from voxa.limits.admission import business_overrides
 from voxa.runtime import Runtime
+from voxa.sessions import handoff
+from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.repos.stats import business_stats as stats_query
 from voxa.storage.scope import Scope
 
@@ -121,6 +123,27 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
 
         return await run(op)
 
+    async def request_human(reason: str = "") -> str:
+        """Ask for a person from the business to take over this conversation. Use it
+        when the customer asks for a human, a person, an agent or staff.
+
+        Args:
+            reason: In a few words, what the customer needs help with.
+        """
+
+        async def op(db: Any) -> str:
+            row = await sessions_repo.get(db, ctx.session_id,
+                                          scope=Scope.user(ctx.user_id, ctx.business_id))
+            if row is None:
+                return "This conversation cannot be handed to a person."
+            _state, first = await handoff.request_handoff(db, row, via="assistant",
+                                                          reason=reason)
+            return ("The business has been told; a person will join this conversation. "
+                    "Tell the customer so." if first else
+                    "A person has already been asked for and will join soon.")
+
+        return await run(op)
+
     async def ticket_status() -> str:
         """List the customer's own support tickets and their status."""
 
@@ -182,7 +205,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
 
     chosen: list[ToolFn] = [remember, recall]
     if ctx.role == "customer":
-        chosen += [create_ticket, ticket_status]
+        chosen += [create_ticket, ticket_status, request_human]
     elif ctx.role == "owner":
         chosen += [list_tickets, update_ticket, business_stats]
     return [function_tool(fn) for fn in chosen]

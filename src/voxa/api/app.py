@@ -24,15 +24,18 @@ from voxa.api.routes import (
     accounts,
     auth,
     businesses,
+    handoff,
     health,
     me,
     messages,
     operator,
     sessions,
     voices,
+    webhooks,
 )
 from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
 from voxa.jobs.scheduler import CleanupScheduler
+from voxa.jobs.webhook_dispatcher import WebhookDispatcher
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
@@ -116,6 +119,9 @@ def create_app(
                 scheduler = CleanupScheduler(rt, interval=settings.cleanup_interval_seconds)
                 scheduler.start()
                 stack.push_async_callback(scheduler.stop)
+                dispatcher = WebhookDispatcher(rt, interval=settings.webhooks_poll_seconds)
+                dispatcher.start()
+                stack.push_async_callback(dispatcher.stop)
             yield
 
     openapi_url = "/openapi.json" if settings.docs_enabled else None
@@ -128,7 +134,7 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
-               operator)
+               operator, webhooks, handoff)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

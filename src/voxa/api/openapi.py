@@ -18,7 +18,17 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxa.api import deps
-from voxa.api.routes import accounts, auth, businesses, me, messages, operator, sessions
+from voxa.api.routes import (
+    accounts,
+    auth,
+    businesses,
+    handoff,
+    me,
+    messages,
+    operator,
+    sessions,
+    webhooks,
+)
 from voxa.settings import Settings
 
 
@@ -89,6 +99,11 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     operator.patch_limits: frozenset({404}),
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
+    handoff.request_handoff: frozenset({400, 410}),
+    webhooks.create_webhook: frozenset({400, 409}),
+    webhooks.delete_webhook: frozenset({404}),
+    webhooks.list_deliveries: frozenset({404}),
+    webhooks.resend_delivery: frozenset({404, 409}),
 }
 
 

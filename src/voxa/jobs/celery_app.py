@@ -15,8 +15,10 @@ from celery import Celery
 from voxa.jobs.cleanup import run_cleanup
 from voxa.runtime import open_runtime
 from voxa.settings import Settings
+from voxa.webhooks.sender import run_due
 
 CLEANUP_TASK = "voxa.cleanup"
+WEBHOOKS_TASK = "voxa.webhooks"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -33,6 +35,8 @@ def make_celery(settings: Settings) -> Celery:
         result_expires=3600,
         beat_schedule={
             "voxa-cleanup": {"task": CLEANUP_TASK, "schedule": settings.cleanup_interval_seconds},
+            # claimed rows: overlapping rounds on several workers never send twice
+            "voxa-webhooks": {"task": WEBHOOKS_TASK, "schedule": settings.webhooks_poll_seconds},
         },
     )
 
@@ -46,5 +50,16 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name=CLEANUP_TASK)  # type: ignore[untyped-decorator]
     def cleanup_task() -> dict[str, Any]:
         return asyncio.run(_cleanup())
+
+    async def _webhooks() -> dict[str, int]:
+        rt = await open_runtime(settings, run_migrations=False)
+        try:
+            return await run_due(rt)
+        finally:
+            await rt.aclose()
+
+    @app.task(name=WEBHOOKS_TASK)  # type: ignore[untyped-decorator]
+    def webhooks_task() -> dict[str, int]:
+        return asyncio.run(_webhooks())
 
     return app

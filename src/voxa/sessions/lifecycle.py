@@ -15,6 +15,7 @@ from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
+from voxa.webhooks import domain_events as webhook_events
 
 log = get_logger(__name__)
 
@@ -36,8 +37,11 @@ async def close_session(
         changed = await sessions_repo.finish(
             db, session_id, scope=Scope.system(), status=status, reason=reason
         )
-        await db.commit()
         row = await sessions_repo.get(db, session_id, scope=Scope.system())
+        if changed and row is not None:
+            # same transaction: the event exists exactly when the session ended
+            await webhook_events.session_ended(db, row)
+        await db.commit()
     await rt.store.delete(*all_session_keys(session_id))
     if changed:
         rt.metrics.sessions_ended.labels(role=role, reason=reason).inc()

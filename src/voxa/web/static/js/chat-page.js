@@ -9,7 +9,21 @@ const slug = main.dataset.slug;
 const form = document.getElementById("start-form");
 const stored = new StoredSession(`voxa:session:${slug}`);
 const customerKey = `voxa:customer:${slug}`;
+const askPerson = document.getElementById("ask-person");
 let panel = null;
+
+askPerson.addEventListener("click", async () => {
+  const s = stored.value;
+  if (!s) return;
+  askPerson.disabled = true;
+  try {
+    await api(`/v1/sessions/${s.session_id}/handoff`, { method: "POST", token: s.session_token });
+    showBanner("We have asked for a person; someone will join this conversation.", "info");
+  } catch (err) {
+    askPerson.disabled = false;
+    showBanner(err.message);
+  }
+});
 
 function openPanel(greeting) {
   form.hidden = true;
@@ -21,11 +35,14 @@ function openPanel(greeting) {
         stored.clear();
         document.getElementById("chat").replaceChildren();
         panel = null;
+        askPerson.hidden = true;
+        askPerson.disabled = false;
         form.hidden = false;
       },
       label: `Conversation with ${main.dataset.businessName}`,
     });
   }
+  askPerson.hidden = false;
   if (greeting) panel.add("assistant", greeting);
   panel.input.focus();
 }

@@ -1,0 +1,28 @@
+"""A customer asks for a person (the chat page's "Talk to a person" button)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from voxa.api.deps import HeldSession, RuntimeDep
+from voxa.sessions import handoff
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+
+class HandoffOut(BaseModel):
+    state: str = Field(description="waiting: the business has been told")
+    requested_at: str
+    via: str = Field(description="button | assistant")
+    first_request: bool = Field(description="false when the session was already waiting")
+
+
+@router.post("/{session_id}/handoff", response_model=HandoffOut, status_code=202)
+async def request_handoff(row: HeldSession, rt: RuntimeDep) -> HandoffOut:
+    """Mark the session waiting for a person and tell the business (``handoff.requested``)."""
+    async with rt.db() as db:
+        state, first = await handoff.request_handoff(db, row, via="button")
+        await db.commit()
+    return HandoffOut(state=state["state"], requested_at=state["requested_at"], via=state["via"],
+                      first_request=first)
