@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     # goodbye and the session ends (reason "silence"): no job slot is held by silence.
     voice_silence_seconds: float = Field(default=120, gt=0)
 
+    # -- knowledge base --
+    # Per business: documents kept, characters of extracted text per document,
+    # uploads (creates and replacements) per window; passages given to each turn.
+    knowledge_max_documents: int = Field(default=200, gt=0)
+    knowledge_max_document_chars: int = Field(default=50_000, gt=0)
+    limit_knowledge_uploads_per_business: str = "60/hour"
+    knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -173,7 +181,7 @@ class Settings(BaseSettings):
                      "limit_signup_per_address", "limit_session_starts_per_address",
                      "limit_session_starts_per_business", "limit_turns_per_session",
                      "limit_turns_per_customer", "limit_tickets_per_user",
-                     "limit_memories_per_user")
+                     "limit_memories_per_user", "limit_knowledge_uploads_per_business")
     @classmethod
     def _valid_rate(cls, v: str) -> str:
         from limits import parse_many

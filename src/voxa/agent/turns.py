@@ -22,6 +22,7 @@ from typing import Any
 from livekit.agents import APIError, llm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
 from voxa.agent.context_window import (
@@ -37,6 +38,8 @@ from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
+from voxa.knowledge import store as knowledge_store
+from voxa.knowledge.brief import knowledge_brief
 from voxa.limits import catalog
 from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
@@ -233,19 +236,31 @@ class TextTurns:
                 window = await load_window(db, row)
                 memories = await list_memories(
                     db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
-            chat_ctx = self._chat_context(assistant, window, memories)
+                knowledge = await self._knowledge(db, row, message.content)
+            chat_ctx = self._chat_context(assistant, window, memories, knowledge)
             generated = await self._generate(assistant, chat_ctx, row, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
 
+    async def _knowledge(self, db: AsyncSession, row: AgentSession, text: str) -> str | None:
+        """The business's passages for a customer's message (``None``: not a customer)."""
+        if row.role != "customer" or row.business_id is None:
+            return None
+        found = await knowledge_store.search(
+            db, text, scope=Scope.user(row.user_id, row.business_id),
+            limit=self.rt.settings.knowledge_passages_per_turn)
+        return knowledge_brief(found)
+
     @staticmethod
-    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory]
-                      ) -> llm.ChatContext:
+    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory],
+                      knowledge: str | None = None) -> llm.ChatContext:
         system = [assistant.persona.instructions]
         if memories:
             system.append(memory_brief(memories))
+        if knowledge:
+            system.append(knowledge)
         if window.summary:
             system.append("Earlier in this conversation the user said: " + window.summary)
         ctx = llm.ChatContext.empty()

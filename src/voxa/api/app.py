@@ -25,6 +25,7 @@ from voxa.api.routes import (
     auth,
     businesses,
     health,
+    knowledge,
     me,
     messages,
     operator,
@@ -123,7 +124,7 @@ def create_app(
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
+    modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
                operator)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)

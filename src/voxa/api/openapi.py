@@ -18,7 +18,16 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxa.api import deps
-from voxa.api.routes import accounts, auth, businesses, me, messages, operator, sessions
+from voxa.api.routes import (
+    accounts,
+    auth,
+    businesses,
+    knowledge,
+    me,
+    messages,
+    operator,
+    sessions,
+)
 from voxa.settings import Settings
 
 
@@ -86,6 +95,10 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     auth.change_password: frozenset({403, 409, 429}),
     operator.get_limits: frozenset({404}),
     operator.patch_limits: frozenset({404}),
+    knowledge.add_knowledge: frozenset({400, 409, 413, 429}),
+    knowledge.get_knowledge: frozenset({404}),
+    knowledge.put_knowledge: frozenset({400, 404, 413, 429}),
+    knowledge.delete_knowledge: frozenset({404}),
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
 }

@@ -1,0 +1,88 @@
+"""knowledge base per business: documents, passages, full-text search, RLS
+
+A business's documents are split into passages; each customer turn searches
+that business's passages (SQLite: an FTS5 table kept in sync by triggers;
+PostgreSQL: a GIN index on ``to_tsvector``). Both tables hold one business's
+data, so on PostgreSQL they get the same row-level policy as 0005.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+_SCOPE = "current_setting('voxa.scope', true)"
+_BUSINESS = "current_setting('voxa.business_id', true)"
+_TENANT_ROWS = (f"{_SCOPE} = 'system' OR ({_SCOPE} = 'tenant' AND "
+                f"business_id = NULLIF({_BUSINESS}, ''))")
+_TABLES = ("knowledge_documents", "knowledge_passages")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "knowledge_documents",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("business_id", sa.String(36),
+                  sa.ForeignKey("businesses.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_knowledge_documents_business", "knowledge_documents",
+                    ["business_id", "updated_at"])
+    op.create_table(
+        "knowledge_passages",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("business_id", sa.String(36),
+                  sa.ForeignKey("businesses.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("document_id", sa.String(36),
+                  sa.ForeignKey("knowledge_documents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_knowledge_passages_document", "knowledge_passages",
+                    ["document_id", "ordinal"])
+    op.create_index("ix_knowledge_passages_business", "knowledge_passages", ["business_id"])
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE VIRTUAL TABLE knowledge_fts USING fts5("
+                   "text, content='knowledge_passages', content_rowid='id')")
+        op.execute("CREATE TRIGGER knowledge_fts_ai AFTER INSERT ON knowledge_passages BEGIN "
+                   "INSERT INTO knowledge_fts(rowid, text) VALUES (new.id, new.text); END")
+        op.execute("CREATE TRIGGER knowledge_fts_ad AFTER DELETE ON knowledge_passages BEGIN "
+                   "INSERT INTO knowledge_fts(knowledge_fts, rowid, text) "
+                   "VALUES ('delete', old.id, old.text); END")
+        op.execute("CREATE TRIGGER knowledge_fts_au AFTER UPDATE ON knowledge_passages BEGIN "
+                   "INSERT INTO knowledge_fts(knowledge_fts, rowid, text) "
+                   "VALUES ('delete', old.id, old.text); "
+                   "INSERT INTO knowledge_fts(rowid, text) VALUES (new.id, new.text); END")
+        return
+    op.execute("CREATE INDEX ix_knowledge_passages_fts ON knowledge_passages USING gin "
+               "(to_tsvector('simple', text))")
+    for table in _TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY voxa_tenant ON {table} USING ({_TENANT_ROWS}) "
+                   f"WITH CHECK ({_TENANT_ROWS})")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("knowledge_fts_ai", "knowledge_fts_ad", "knowledge_fts_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS knowledge_fts")
+    else:
+        for table in _TABLES:
+            op.execute(f"DROP POLICY IF EXISTS voxa_tenant ON {table}")
+        op.execute("DROP INDEX IF EXISTS ix_knowledge_passages_fts")
+    op.drop_table("knowledge_passages")
+    op.drop_table("knowledge_documents")
