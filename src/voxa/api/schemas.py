@@ -135,6 +135,11 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     end_reason: str | None
     agent_status: str | None = None
+    # set once the session has ended (DESIGN §13)
+    outcome: str | None = None
+    outcome_summary: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
 
 
 class SessionList(BaseModel):

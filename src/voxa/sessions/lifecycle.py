@@ -11,6 +11,7 @@ from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.livekit_rooms import delete_room_bounded
+from voxa.sessions.outcomes import record_outcome
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -38,6 +39,10 @@ async def close_session(
         )
         await db.commit()
         row = await sessions_repo.get(db, session_id, scope=Scope.system())
+        if changed and row is not None:
+            # Only the call that closed the session writes its outcome: once.
+            await record_outcome(db, row)
+            await db.commit()
     await rt.store.delete(*all_session_keys(session_id))
     if changed:
         rt.metrics.sessions_ended.labels(role=role, reason=reason).inc()

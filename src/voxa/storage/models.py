@@ -77,6 +77,7 @@ class AgentSession(Base):
         Index("ix_agent_sessions_business_status", "business_id", "status"),
         Index("ix_agent_sessions_user", "user_id", "started_at"),
         Index("ix_agent_sessions_status_activity", "status", "last_activity_at"),
+        Index("ix_agent_sessions_business_outcome", "business_id", "outcome"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
@@ -97,6 +98,11 @@ class AgentSession(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Written once as the session closes (voxa.sessions.outcomes).
+    outcome: Mapped[str | None] = mapped_column(String(24), default=None)
+    outcome_summary: Mapped[str | None] = mapped_column(Text, default=None)
+    contact_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
 
 
 class AgentMessage(Base):

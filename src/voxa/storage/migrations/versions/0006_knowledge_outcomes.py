@@ -1,4 +1,5 @@
-"""knowledge base per business: documents, passages, full-text search, RLS
+"""knowledge base per business (documents, passages, full-text search, RLS);
+session outcomes
 
 A business's documents are split into passages; each customer turn searches
 that business's passages (SQLite: an FTS5 table kept in sync by triggers;
@@ -27,6 +28,14 @@ _TABLES = ("knowledge_documents", "knowledge_passages")
 
 
 def upgrade() -> None:
+    # a finished session's outcome (voxa.sessions.outcomes), written as it closes
+    with op.batch_alter_table("agent_sessions") as batch:
+        batch.add_column(sa.Column("outcome", sa.String(24), nullable=True))
+        batch.add_column(sa.Column("outcome_summary", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("contact_name", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("contact_email", sa.String(320), nullable=True))
+    op.create_index("ix_agent_sessions_business_outcome", "agent_sessions",
+                    ["business_id", "outcome"])
     op.create_table(
         "knowledge_documents",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -86,3 +95,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_knowledge_passages_fts")
     op.drop_table("knowledge_passages")
     op.drop_table("knowledge_documents")
+    op.drop_index("ix_agent_sessions_business_outcome", table_name="agent_sessions")
+    with op.batch_alter_table("agent_sessions") as batch:
+        for column in ("contact_email", "contact_name", "outcome_summary", "outcome"):
+            batch.drop_column(column)
