@@ -29,6 +29,7 @@ from voxa.api.routes import (
     me,
     messages,
     operator,
+    search,
     sessions,
     voices,
 )
@@ -125,7 +126,7 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
-               operator)
+               operator, search)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

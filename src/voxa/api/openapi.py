@@ -26,6 +26,7 @@ from voxa.api.routes import (
     me,
     messages,
     operator,
+    search,
     sessions,
 )
 from voxa.settings import Settings
@@ -99,6 +100,7 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     knowledge.get_knowledge: frozenset({404}),
     knowledge.put_knowledge: frozenset({400, 404, 413, 429}),
     knowledge.delete_knowledge: frozenset({404}),
+    search.search_conversations: frozenset({400}),
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
 }

@@ -339,3 +339,16 @@ class KnowledgeSummary(BaseModel):
 
 class KnowledgeList(BaseModel):
     documents: list[KnowledgeSummary]
+
+
+class SearchHitOut(BaseModel):
+    kind: str  # message | summary | ticket
+    id: str
+    session_id: str | None
+    text: str
+    created_at: datetime
+
+
+class SearchOut(BaseModel):
+    hits: list[SearchHitOut]
+    next_cursor: str | None

@@ -1,5 +1,5 @@
 """knowledge base per business (documents, passages, full-text search, RLS);
-session outcomes
+session outcomes; full-text search over conversation messages
 
 A business's documents are split into passages; each customer turn searches
 that business's passages (SQLite: an FTS5 table kept in sync by triggers;
@@ -25,6 +25,22 @@ _BUSINESS = "current_setting('voxa.business_id', true)"
 _TENANT_ROWS = (f"{_SCOPE} = 'system' OR ({_SCOPE} = 'tenant' AND "
                 f"business_id = NULLIF({_BUSINESS}, ''))")
 _TABLES = ("knowledge_documents", "knowledge_passages")
+
+
+def _messages_fts_sqlite() -> None:
+    """Conversation search (voxa.sessions.search): FTS5 over message content."""
+    op.execute("CREATE VIRTUAL TABLE agent_messages_fts USING fts5("
+               "content, content='agent_messages', content_rowid='id')")
+    op.execute("CREATE TRIGGER agent_messages_fts_ai AFTER INSERT ON agent_messages BEGIN "
+               "INSERT INTO agent_messages_fts(rowid, content) VALUES (new.id, new.content); END")
+    op.execute("CREATE TRIGGER agent_messages_fts_ad AFTER DELETE ON agent_messages BEGIN "
+               "INSERT INTO agent_messages_fts(agent_messages_fts, rowid, content) "
+               "VALUES ('delete', old.id, old.content); END")
+    op.execute("CREATE TRIGGER agent_messages_fts_au AFTER UPDATE OF content ON agent_messages "
+               "BEGIN INSERT INTO agent_messages_fts(agent_messages_fts, rowid, content) "
+               "VALUES ('delete', old.id, old.content); "
+               "INSERT INTO agent_messages_fts(rowid, content) VALUES (new.id, new.content); END")
+    op.execute("INSERT INTO agent_messages_fts(agent_messages_fts) VALUES ('rebuild')")
 
 
 def upgrade() -> None:
@@ -70,6 +86,7 @@ def upgrade() -> None:
         op.execute("CREATE TRIGGER knowledge_fts_ad AFTER DELETE ON knowledge_passages BEGIN "
                    "INSERT INTO knowledge_fts(knowledge_fts, rowid, text) "
                    "VALUES ('delete', old.id, old.text); END")
+        _messages_fts_sqlite()
         op.execute("CREATE TRIGGER knowledge_fts_au AFTER UPDATE ON knowledge_passages BEGIN "
                    "INSERT INTO knowledge_fts(knowledge_fts, rowid, text) "
                    "VALUES ('delete', old.id, old.text); "
@@ -77,6 +94,9 @@ def upgrade() -> None:
         return
     op.execute("CREATE INDEX ix_knowledge_passages_fts ON knowledge_passages USING gin "
                "(to_tsvector('simple', text))")
+    # the owner's search over conversations (voxa.sessions.search)
+    op.execute("CREATE INDEX ix_agent_messages_fts ON agent_messages USING gin "
+               "(to_tsvector('simple', content))")
     for table in _TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
@@ -86,13 +106,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("knowledge_fts_ai", "knowledge_fts_ad", "knowledge_fts_au"):
+        for name in ("knowledge_fts_ai", "knowledge_fts_ad", "knowledge_fts_au",
+                     "agent_messages_fts_ai", "agent_messages_fts_ad", "agent_messages_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS knowledge_fts")
+        op.execute("DROP TABLE IF EXISTS agent_messages_fts")
     else:
         for table in _TABLES:
             op.execute(f"DROP POLICY IF EXISTS voxa_tenant ON {table}")
         op.execute("DROP INDEX IF EXISTS ix_knowledge_passages_fts")
+        op.execute("DROP INDEX IF EXISTS ix_agent_messages_fts")
     op.drop_table("knowledge_passages")
     op.drop_table("knowledge_documents")
     op.drop_index("ix_agent_sessions_business_outcome", table_name="agent_sessions")
