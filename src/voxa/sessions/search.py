@@ -12,6 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Integer, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from voxa.agent.memory import search_words
 from voxa.errors import InvalidInput
@@ -47,8 +49,8 @@ def _business(scope: Scope) -> str:
     return scope.business_id
 
 
-def _messages(db: AsyncSession, words: list[str], business_id: str) -> Select[tuple[AgentMessage,
-                                                                                  str]]:
+def _messages(db: AsyncSession, words: list[str], business_id: str
+              ) -> Select[AgentMessage, str]:
     stmt = (select(AgentMessage, AgentSession.session_id)
             .join(AgentSession, AgentSession.session_id == AgentMessage.session_id)
             .where(AgentSession.business_id == business_id,
@@ -63,8 +65,10 @@ def _messages(db: AsyncSession, words: list[str], business_id: str) -> Select[tu
     return stmt.where(func.to_tsvector("simple", AgentMessage.content).op("@@")(tsq))
 
 
-def _contains_all(column: object, words: list[str]) -> object:
-    return and_(*(column.ilike(f"%{w}%") for w in words))  # type: ignore[attr-defined]
+def _contains_all(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+                  words: list[str]) -> ColumnElement[bool]:
+    # words are letters and digits only (search_words): no LIKE wildcards
+    return and_(*(column.ilike(f"%{w}%") for w in words))
 
 
 async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 20,

@@ -5,6 +5,7 @@ import { ApiError, api, showBanner } from "./api.js";
 import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
 import { wireKnowledge } from "./owner-knowledge.js";
+import { wireSearch } from "./owner-search.js";
 import { StoredSession } from "./sessions.js";
 
 const REFRESH_MS = 3000;
@@ -265,6 +266,7 @@ async function open(acc) {
   wireSettings();
   wireManager();
   wireKnowledge(slug);
+  wireSearch(slug);
   $("outcome-filter").addEventListener("change", () => refresh());
   await Promise.all([refresh(), loadSettings()]).catch((e) => showBanner(e.message));
   timer = setInterval(refresh, REFRESH_MS);
