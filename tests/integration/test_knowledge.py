@@ -17,11 +17,14 @@ from livekit.agents import llm
 from pypdf import PdfWriter
 
 from tests.helpers import assert_error, bearer, create_business, start_customer
+from voxa.agent.assistant import build_assistant
 from voxa.agent.scripted_llm import ScriptedLLM, ScriptedReply, last_user_text
 from voxa.knowledge.brief import BEGIN, END, NOT_FOUND
 from voxa.knowledge.text import split_passages
 from voxa.runtime import Runtime
 from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
 
 
 def system_text(chat_ctx: llm.ChatContext) -> str:
@@ -203,3 +206,24 @@ def test_passages_are_paragraph_aware() -> None:
     assert all(len(p) <= 200 for p in parts)
     assert parts[-1].endswith("Last.")
     assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+
+
+async def test_voice_turn_gets_the_same_knowledge(client: httpx.AsyncClient,
+                                                  runtime: Runtime) -> None:
+    """The voice agent's per-turn hook adds the business's block to that turn."""
+    owner = await create_business(client, "voice-kb")
+    await add(client, "voice-kb", owner["token"], kind="text", title="Parking",
+              content="Free parking behind the shop.")
+    c = await start_customer(client, "voice-kb")
+    async with runtime.db() as db:
+        row = await sessions_repo.get(db, c["session_id"], scope=Scope.system())
+    assert row is not None
+    assistant = await build_assistant(runtime, row)
+    turn = llm.ChatContext.empty()
+    said = turn.add_message(role="user", content="Is there parking?")
+    await assistant.on_user_turn_completed(turn, said)
+    assert "Free parking behind the shop." in system_text(turn)
+    turn = llm.ChatContext.empty()
+    said = turn.add_message(role="user", content="Do you sell hats?")
+    await assistant.on_user_turn_completed(turn, said)
+    assert NOT_FOUND in system_text(turn)

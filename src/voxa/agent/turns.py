@@ -22,7 +22,6 @@ from typing import Any
 from livekit.agents import APIError, llm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
 from voxa.agent.context_window import (
@@ -38,8 +37,7 @@ from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
-from voxa.knowledge import store as knowledge_store
-from voxa.knowledge.brief import knowledge_brief
+from voxa.knowledge.retrieval import knowledge_for_turn
 from voxa.limits import catalog
 from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
@@ -236,22 +234,13 @@ class TextTurns:
                 window = await load_window(db, row)
                 memories = await list_memories(
                     db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
-                knowledge = await self._knowledge(db, row, message.content)
+            knowledge = await knowledge_for_turn(self.rt, row, message.content)
             chat_ctx = self._chat_context(assistant, window, memories, knowledge)
             generated = await self._generate(assistant, chat_ctx, row, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
-
-    async def _knowledge(self, db: AsyncSession, row: AgentSession, text: str) -> str | None:
-        """The business's passages for a customer's message (``None``: not a customer)."""
-        if row.role != "customer" or row.business_id is None:
-            return None
-        found = await knowledge_store.search(
-            db, text, scope=Scope.user(row.user_id, row.business_id),
-            limit=self.rt.settings.knowledge_passages_per_turn)
-        return knowledge_brief(found)
 
     @staticmethod
     def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory],
