@@ -82,7 +82,12 @@ async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 20,
     msgs = _messages(db, words, business_id)
     if before is not None:
         msgs = msgs.where(AgentMessage.created_at < before)
-    msgs = msgs.order_by(AgentMessage.created_at.desc()).limit(limit + 1)
+    if db.get_bind().dialect.name == "sqlite":
+        # ids grow with time: walking the primary key backwards stops after a
+        # page of matches instead of sorting every match of a common word
+        msgs = msgs.order_by(AgentMessage.id.desc()).limit(limit + 1)
+    else:
+        msgs = msgs.order_by(AgentMessage.created_at.desc()).limit(limit + 1)
     for m, sid in (await db.execute(msgs)).all():
         hits.append(Hit("message", str(m.id), sid, m.content[:SNIPPET_CHARS], m.created_at))
     ended = AgentSession.ended_at
