@@ -26,9 +26,11 @@ from voxa.api.routes import (
     businesses,
     handoff,
     health,
+    knowledge,
     me,
     messages,
     operator,
+    search,
     sessions,
     voices,
     webhooks,
@@ -133,8 +135,8 @@ def create_app(
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
-               operator, webhooks, handoff)
+    modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
+               operator, search, webhooks, handoff)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

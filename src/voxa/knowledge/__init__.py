@@ -1,0 +1,1 @@
+"""A business's knowledge base (DESIGN §13): documents, passages, retrieval."""
