@@ -1,4 +1,4 @@
-"""Owners' search over their conversations (DESIGN §13): words in messages,
+"""Owners' search over their conversations: words in messages,
 summaries and tickets, newest first, paged; never another business's rows."""
 
 from __future__ import annotations
