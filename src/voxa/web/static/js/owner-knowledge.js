@@ -1,7 +1,7 @@
 // The owner's knowledge base: FAQ entries and documents the customer assistant
 // answers from. Document text is shown with textContent only, never as markup.
 
-import { api, showBanner } from "./api.js";
+import { ApiError, api, showBanner } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, text) => {
@@ -12,6 +12,22 @@ const el = (tag, text) => {
 
 let base = null;
 let editing = null;
+
+// The business's limits (size, count, upload rate) answer 413, 409 and 429:
+// say which limit was hit and what to do, next to the form.
+function explain(e) {
+  if (!(e instanceof ApiError)) return e.message;
+  if (e.status === 413) return `Too large: ${e.message}. Split the document or shorten it.`;
+  if (e.status === 409) return `Limit reached: ${e.message}.`;
+  if (e.status === 429) return `Too many uploads: ${e.message}.`;
+  return e.message;
+}
+
+function report(message, isError) {
+  const status = $("kb-status");
+  status.textContent = message;
+  status.classList.toggle("error", isError);
+}
 
 function base64Of(buffer) {
   const bytes = new Uint8Array(buffer);
@@ -76,6 +92,7 @@ async function render() {
   $("kb-empty").hidden = documents.length > 0;
   for (const d of documents) {
     const li = el("li");
+    li.dataset.documentId = d.id;
     const name = el("span", `${d.title} (${d.kind})`);
     const change = el("button", "Edit");
     change.type = "button";
@@ -85,9 +102,10 @@ async function render() {
     remove.addEventListener("click", async () => {
       try {
         await api(`${base}/${d.id}`, { method: "DELETE" });
+        report(`Deleted “${d.title}”.`, false);
         await render();
       } catch (e) {
-        showBanner(e.message);
+        report(explain(e), true);
       }
     });
     li.append(name, " ", change, " ", remove);
@@ -100,17 +118,16 @@ export function wireKnowledge(slug) {
   $("kb-kind").addEventListener("change", showFields);
   $("kb-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const status = $("kb-status");
     try {
       const payload = await body();
       const saved = editing
         ? await api(`${base}/${editing}`, { method: "PUT", body: payload })
         : await api(base, { method: "POST", body: payload });
-      status.textContent = `Saved “${saved.title}” (${saved.passages} passages).`;
+      report(`Saved “${saved.title}” (${saved.passages} passages).`, false);
       resetForm();
       await render();
     } catch (e) {
-      status.textContent = e.message;
+      report(explain(e), true);
     }
   });
   showFields();

@@ -5,7 +5,9 @@ import { ApiError, api, showBanner } from "./api.js";
 import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
 import { wireKnowledge } from "./owner-knowledge.js";
+import { OUTCOME_LABELS, wireOutcomes } from "./owner-outcomes.js";
 import { wireSearch } from "./owner-search.js";
+import { wireWebhooks } from "./owner-webhooks.js";
 import { StoredSession } from "./sessions.js";
 
 const REFRESH_MS = 3000;
@@ -80,7 +82,7 @@ function renderSessions(list) {
     button.setAttribute("aria-label", `Read the transcript of the session started ${fmt(s.started_at)}`);
     button.addEventListener("click", () => selectSession(s.session_id));
     open.append(button);
-    const outcome = el("td", s.outcome ? s.outcome.replaceAll("_", " ") : "");
+    const outcome = el("td", s.outcome ? OUTCOME_LABELS[s.outcome] || s.outcome : "");
     if (s.outcome_summary) outcome.title = s.outcome_summary;
     const contact = [s.contact_name, s.contact_email].filter(Boolean).join(", ");
     tr.append(status, outcome, el("td", `${who}${contact ? ` — ${contact}` : ""}${s.channel !== "text" ? " (voice)" : ""}`),
@@ -141,16 +143,11 @@ function renderTickets(list) {
   }
 }
 
-function outcomeQuery() {
-  const v = $("outcome-filter").value;
-  return v ? `&outcome=${encodeURIComponent(v)}` : "";
-}
-
 async function refresh() {
   try {
     const [stats, sessions, tickets] = await Promise.all([
       call(`/v1/businesses/${slug}/stats`),
-      call(`/v1/businesses/${slug}/sessions?limit=50${outcomeQuery()}`),
+      call(`/v1/businesses/${slug}/sessions?limit=50`),
       call(`/v1/businesses/${slug}/tickets`),
     ]);
     renderStats(stats);
@@ -267,7 +264,8 @@ async function open(acc) {
   wireManager();
   wireKnowledge(slug);
   wireSearch(slug);
-  $("outcome-filter").addEventListener("change", () => refresh());
+  wireOutcomes(slug);
+  wireWebhooks(slug);
   await Promise.all([refresh(), loadSettings()]).catch((e) => showBanner(e.message));
   timer = setInterval(refresh, REFRESH_MS);
 }
