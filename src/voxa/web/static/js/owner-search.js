@@ -11,6 +11,7 @@ const el = (tag, text) => {
   if (text !== undefined) e.textContent = text;
   return e;
 };
+const PAGE = 20;
 const KINDS = { message: "Message", summary: "Summary", ticket: "Ticket" };
 
 let base = null;
@@ -41,12 +42,13 @@ export function highlighted(text, words) {
 }
 
 async function load() {
-  const params = new URLSearchParams({ q: query, limit: "20" });
+  const params = new URLSearchParams({ q: query, limit: String(PAGE) });
   if (cursors[page]) params.set("cursor", cursors[page]);
   const answer = await api(`${base}?${params}`);
   const words = searchWords(query);
   const list = $("search-results");
   list.replaceChildren();
+  list.start = page * PAGE + 1;
   for (const h of answer.hits) {
     const li = el("li");
     li.dataset.kind = h.kind;

@@ -19,8 +19,10 @@ const button = (text, label, onClick) => {
   return b;
 };
 
+const REFRESH_MS = 3000;
 let base = null;
 let shown = null; // the endpoint whose deliveries are listed
+let timer = null; // refreshes the listed deliveries while the list is open
 
 function say(id, message) {
   $(id).textContent = message;
@@ -30,6 +32,8 @@ async function renderDeliveries() {
   const body = $("wh-deliveries").querySelector("tbody");
   if (!shown) {
     $("wh-deliveries-box").hidden = true;
+    clearInterval(timer);
+    timer = null;
     return;
   }
   const { deliveries } = await api(`${base}/${shown.id}/deliveries?limit=50`);
@@ -59,7 +63,7 @@ async function renderDeliveries() {
         }));
     }
     tr.append(el("td", d.event_type), status, el("td", String(d.attempts)), el("td", result),
-      el("td", fmt(d.created_at)), el("td", d.message_id), act);
+      el("td", fmt(d.updated_at)), el("td", d.message_id), act);
     body.append(tr);
   }
 }
@@ -67,6 +71,11 @@ async function renderDeliveries() {
 async function showDeliveries(endpoint) {
   shown = endpoint;
   say("wh-deliveries-status", "");
+  if (!timer) {
+    timer = setInterval(() => {
+      renderDeliveries().catch((e) => say("wh-deliveries-status", e.message));
+    }, REFRESH_MS);
+  }
   try {
     await renderDeliveries();
   } catch (e) {
