@@ -113,6 +113,26 @@ async def test_edit_and_delete_change_the_next_turn(client: httpx.AsyncClient,
     reply = await ask(client, c, "when do you open")
     assert "ticket" in reply and "at 7" not in model.systems[-1]
     assert NOT_FOUND in model.systems[-1]
+    assert "(source:" not in reply and "source: Hours" not in model.systems[-1]
+
+
+async def test_a_deleted_document_is_no_longer_cited(client: httpx.AsyncClient,
+                                                     model: RecordingLLM) -> None:
+    owner = await create_business(client, "cite-co")
+    hours = await add(client, "cite-co", owner["token"], kind="text", title="Hours",
+                      content="We open at 7 on weekdays.")
+    await add(client, "cite-co", owner["token"], kind="text", title="Holidays",
+              content="On holidays we open at 11.")
+    c = await start_customer(client, "cite-co")
+    await ask(client, c, "when do you open")
+    assert "source: Hours" in model.systems[-1] and "source: Holidays" in model.systems[-1]
+    r = await client.delete(f"/v1/businesses/cite-co/knowledge/{hours['id']}",
+                            headers=bearer(owner["token"]))
+    assert r.status_code == 200, r.text
+    reply = await ask(client, c, "when do you open")
+    # the other document still answers; the deleted one is gone from the context
+    assert reply == "On holidays we open at 11. (source: Holidays)"
+    assert "source: Hours" not in model.systems[-1] and "at 7" not in model.systems[-1]
 
 
 async def test_no_match_gets_the_no_knowledge_instruction(client: httpx.AsyncClient,
@@ -124,6 +144,7 @@ async def test_no_match_gets_the_no_knowledge_instruction(client: httpx.AsyncCli
     reply = await ask(client, c, "Do you sell gluten-free cupcakes?")
     assert NOT_FOUND in model.systems[-1] and BEGIN not in model.systems[-1]
     assert "ticket" in reply and "person" in reply
+    assert "(source:" not in reply and "deliver" not in reply
 
 
 async def test_html_and_pdf_are_reduced_to_text(client: httpx.AsyncClient) -> None:
