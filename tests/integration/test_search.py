@@ -4,13 +4,17 @@ summaries and tickets, newest first, paged; never another business's rows."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from tests.helpers import assert_error, bearer, create_business, start_customer
 from voxa.agent.scripted_llm import ScriptedLLM, command_script
+from voxa.runtime import Runtime
+from voxa.storage.models import AgentMessage
 
 
 @pytest.fixture
@@ -79,3 +83,29 @@ async def test_search_finds_own_rows_newest_first_and_pages(client: httpx.AsyncC
     r = await client.get("/v1/businesses/search-a/search", params={"q": "x", "cursor": "!!"},
                          headers=bearer(a["token"]))
     assert_error(r, 400, "invalid_cursor")
+
+
+async def test_messages_of_one_instant_page_without_gaps(client: httpx.AsyncClient,
+                                                        runtime: Runtime) -> None:
+    """A bulk import writes many messages with one timestamp: paging must
+    neither skip nor repeat them (the cursor carries the message id)."""
+    owner = await create_business(client, "same-instant")
+    s = await start_customer(client, "same-instant", "Ida")
+    at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    async with runtime.db() as db:
+        await db.execute(insert(AgentMessage), [
+            {"session_id": s["session_id"], "role": "user", "content": f"imported scone {i}",
+             "created_at": at} for i in range(25)])
+        await db.commit()
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        page = await find(client, "same-instant", owner["token"], "scone", limit=7,
+                          **({"cursor": cursor} if cursor else {}))
+        seen += [h["text"] for h in page["hits"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(f"imported scone {i}" for i in range(25))
+    # newest first: same instant, so the later-written (higher id) first
+    assert seen == [f"imported scone {i}" for i in reversed(range(25))]

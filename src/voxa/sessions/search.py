@@ -1,6 +1,8 @@
 """An owner's search over its business's conversations: words in
 messages (full-text indexed by migration 0006), session summaries and tickets,
-newest first, paged by a cursor (the last hit's time). Scoped to one business
+newest first, paged by a cursor (the last hit's position: its time, kind and,
+for messages, id, so messages written in the same instant, as a bulk import
+does, are neither repeated nor skipped across pages). Scoped to one business
 by the required ``scope``, and by row-level security on PostgreSQL."""
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, func, or_, select, text
+from sqlalchemy import Integer, Select, and_, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,15 +34,56 @@ class Hit:
     created_at: datetime
 
 
-def encode_cursor(when: datetime) -> str:
-    return base64.urlsafe_b64encode(when.isoformat().encode()).decode()
+# Among hits of the same instant: messages first, then summaries, then tickets.
+_RANK = {"message": 2, "summary": 1, "ticket": 0}
 
 
-def decode_cursor(cursor: str) -> datetime:
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page ended: the next page holds only hits after it."""
+
+    created_at: datetime
+    kind: str
+    message_id: int = 0  # messages only: their order within one instant
+
+
+def _position(hit: Hit) -> Position:
+    return Position(hit.created_at, hit.kind, int(hit.id) if hit.kind == "message" else 0)
+
+
+def _order(hit: Hit) -> tuple[datetime, int, int]:
+    p = _position(hit)
+    return p.created_at, _RANK[p.kind], p.message_id
+
+
+def encode_cursor(pos: Position) -> str:
+    raw = f"{pos.created_at.isoformat()}|{pos.kind}|{pos.message_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> Position:
     try:
-        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+        when, kind, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if kind not in _RANK:
+            raise ValueError(kind)
+        return Position(datetime.fromisoformat(when), kind, int(message_id))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("not a cursor from this search", code="invalid_cursor") from exc
+
+
+def _older(kind: str, when: InstrumentedAttribute[datetime] | InstrumentedAttribute[
+        datetime | None], before: Position | None) -> ColumnElement[bool]:
+    """Rows of ``kind`` after ``before`` in newest-first order (messages of the
+    same instant by id; summaries and tickets of the cursor's own kind and
+    instant are passed over, which needs two written in the same microsecond)."""
+    if before is None:
+        return true()
+    rank, at = _RANK[kind], before.created_at
+    if rank < _RANK[before.kind]:
+        return when <= at
+    if rank == _RANK[before.kind] and kind == "message":
+        return or_(when < at, and_(when == at, AgentMessage.id < before.message_id))
+    return when < at
 
 
 def _business(scope: Scope) -> str:
@@ -72,40 +115,40 @@ def _contains_all(column: InstrumentedAttribute[str] | InstrumentedAttribute[str
 
 
 async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 20,
-                 before: datetime | None = None) -> tuple[list[Hit], datetime | None]:
-    """Hits newest first and the cursor time for the next page (None: last page)."""
+                 before: Position | None = None) -> tuple[list[Hit], Position | None]:
+    """Hits newest first and where the next page starts (None: last page)."""
     business_id = _business(scope)
     words = search_words(query)
     if not words:
         return [], None
     hits: list[Hit] = []
-    msgs = _messages(db, words, business_id)
-    if before is not None:
-        msgs = msgs.where(AgentMessage.created_at < before)
+    msgs = _messages(db, words, business_id).where(
+        _older("message", AgentMessage.created_at, before))
     if db.get_bind().dialect.name == "sqlite":
         # ids grow with time: walking the primary key backwards stops after a
         # page of matches instead of sorting every match of a common word
         msgs = msgs.order_by(AgentMessage.id.desc()).limit(limit + 1)
     else:
-        msgs = msgs.order_by(AgentMessage.created_at.desc()).limit(limit + 1)
+        # with statistics the planner walks ix_agent_messages_created backwards
+        # for a common word and uses the GIN index for a rare one (bench search)
+        msgs = msgs.order_by(AgentMessage.created_at.desc(),
+                             AgentMessage.id.desc()).limit(limit + 1)
     for m, sid in (await db.execute(msgs)).all():
         hits.append(Hit("message", str(m.id), sid, m.content[:SNIPPET_CHARS], m.created_at))
     ended = AgentSession.ended_at
     sums = select(AgentSession).where(AgentSession.business_id == business_id,
                                       AgentSession.outcome_summary.is_not(None),
-                                      _contains_all(AgentSession.outcome_summary, words))
-    if before is not None:
-        sums = sums.where(ended < before)
+                                      _contains_all(AgentSession.outcome_summary, words),
+                                      _older("summary", ended, before))
     for s in (await db.execute(sums.order_by(ended.desc()).limit(limit + 1))).scalars():
         hits.append(Hit("summary", s.session_id, s.session_id,
                         (s.outcome_summary or "")[:SNIPPET_CHARS], s.ended_at or s.started_at))
     tix = select(Ticket).where(Ticket.business_id == business_id, or_(
-        _contains_all(Ticket.subject, words), _contains_all(Ticket.body, words)))
-    if before is not None:
-        tix = tix.where(Ticket.created_at < before)
+        _contains_all(Ticket.subject, words), _contains_all(Ticket.body, words)),
+        _older("ticket", Ticket.created_at, before))
     for t in (await db.execute(tix.order_by(Ticket.created_at.desc()).limit(limit + 1))).scalars():
         hits.append(Hit("ticket", t.id, t.session_id,
                         f"{t.subject}: {t.body}"[:SNIPPET_CHARS], t.created_at))
-    hits.sort(key=lambda h: h.created_at, reverse=True)
+    hits.sort(key=_order, reverse=True)
     page = hits[:limit]
-    return page, (page[-1].created_at if len(hits) > limit else None)
+    return page, (_position(page[-1]) if len(hits) > limit else None)
