@@ -3,6 +3,7 @@ summaries and tickets, newest first, paged; never another business's rows."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -109,3 +110,17 @@ async def test_messages_of_one_instant_page_without_gaps(client: httpx.AsyncClie
     assert sorted(seen) == sorted(f"imported scone {i}" for i in range(25))
     # newest first: same instant, so the later-written (higher id) first
     assert seen == [f"imported scone {i}" for i in reversed(range(25))]
+
+
+@pytest.mark.parametrize("raw", [
+    "2026-01-02T03:04:05+00:00|message|99999999999999999999",  # beyond the id column
+    "2026-01-02T03:04:05|message|1",  # no time zone
+    "2026-01-02T03:04:05+00:00|note|1",  # unknown kind
+    "2026-01-02T03:04:05+00:00|message",  # a part missing
+])
+async def test_forged_cursors_are_refused(client: httpx.AsyncClient, raw: str) -> None:
+    owner = await create_business(client, "forged-cursor")
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    r = await client.get("/v1/businesses/forged-cursor/search",
+                         params={"q": "scone", "cursor": cursor}, headers=bearer(owner["token"]))
+    assert_error(r, 400, "invalid_cursor")

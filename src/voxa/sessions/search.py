@@ -64,9 +64,12 @@ def encode_cursor(pos: Position) -> str:
 def decode_cursor(cursor: str) -> Position:
     try:
         when, kind, message_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        if kind not in _RANK:
-            raise ValueError(kind)
-        return Position(datetime.fromisoformat(when), kind, int(message_id))
+        at, mid = datetime.fromisoformat(when), int(message_id)
+        # only what this search wrote: a known kind, an aware time, an id the
+        # database's integer column can hold
+        if kind not in _RANK or at.tzinfo is None or not 0 <= mid < 2**31:
+            raise ValueError(cursor)
+        return Position(at, kind, mid)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("not a cursor from this search", code="invalid_cursor") from exc
 
