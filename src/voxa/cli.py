@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from voxa.domain import Role
 from voxa.logs import configure_logging, get_logger
 from voxa.settings import Settings, build_settings
 
@@ -300,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run a LiveKit voice worker (agent jobs)")
     _common(p)
-    p.add_argument("--role", action="append", choices=["owner", "customer", "general"],
+    p.add_argument("--role", action="append", choices=[r.value for r in Role],
                    help="serve only this role (repeatable); default: all")
     p.add_argument("--business", action="append", metavar="SLUG",
                    help="serve only this business (repeatable); default: all")

@@ -6,14 +6,15 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.domain import TicketPriority, TicketStatus
 from voxa.errors import InvalidInput
 from voxa.storage.models import Ticket
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
 from voxa.webhooks import domain_events as webhook_events
 
-STATUSES = ("open", "pending", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = tuple(s.value for s in TicketStatus)
+PRIORITIES = tuple(p.value for p in TicketPriority)
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> str:

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from voxa.domain import SessionStatus
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
@@ -83,7 +84,7 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
             row = rows[sid]
             role = row.role if row else "unknown"
             if await close_session(
-                rt, sid, role=role, status=sessions_repo.TIMEOUT, reason="cleanup"
+                rt, sid, role=role, status=SessionStatus.timeout, reason="cleanup"
             ):
                 report.timed_out.append(sid)
 

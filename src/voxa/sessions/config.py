@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from voxa.domain import SessionStatus
 from voxa.kv.base import TTLStore
 from voxa.kv.keys import config_key
 from voxa.sessions.voices import VoiceCatalog
@@ -64,7 +65,7 @@ async def cache_config(store: TTLStore, row: AgentSession, config: dict[str, Any
 async def _is_active(db: async_sessionmaker[AsyncSession], session_id: str) -> bool:
     async with db() as session:
         fresh = await sessions_repo.get(session, session_id, scope=Scope.system())
-        return fresh is not None and fresh.status == sessions_repo.ACTIVE
+        return fresh is not None and fresh.status == SessionStatus.active
 
 
 async def store_config(
@@ -92,6 +93,6 @@ async def load_config(
     if cached is not None:
         return dict(json.loads(cached))
     config = dict(row.config or {})
-    if row.status == sessions_repo.ACTIVE:
+    if row.status == SessionStatus.active:
         await store_config(store, db, row, config, max_hours=max_hours)
     return config

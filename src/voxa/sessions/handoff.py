@@ -11,6 +11,7 @@ from typing import Any, Literal, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.domain import SessionStatus
 from voxa.errors import Gone, InvalidInput
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
@@ -40,7 +41,7 @@ def current(context_data: dict[str, Any] | None) -> HandoffState | None:
 async def request_handoff(db: AsyncSession, row: AgentSession, *, via: Via,
                           reason: str = "") -> tuple[HandoffState, bool]:
     """Mark ``row`` waiting for a person; (state, whether this call asked first)."""
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         raise Gone("the session has ended; start a new one", code="session_ended")
     if row.role != "customer" or row.business_id is None:
         raise InvalidInput("only a business's customers can ask for a person",

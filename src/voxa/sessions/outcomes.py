@@ -15,11 +15,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.agent.context_window import ExtractiveSummarizer
+from voxa.domain import OutcomeKind
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.scope import Scope
 
-OUTCOMES = ("resolved", "ticket_opened", "handed_to_person", "abandoned")
+OUTCOMES = tuple(o.value for o in OutcomeKind)
 SUMMARY_MESSAGES = 200
 
 
@@ -32,14 +33,14 @@ class Outcome:
     contact_email: str | None
 
 
-def derive(*, ticket_opened: bool, handed_off: bool, user_messages: int) -> str:
+def derive(*, ticket_opened: bool, handed_off: bool, user_messages: int) -> OutcomeKind:
     if ticket_opened:
-        return "ticket_opened"
+        return OutcomeKind.ticket_opened
     if handed_off:
-        return "handed_to_person"
+        return OutcomeKind.handed_to_person
     if user_messages == 0:
-        return "abandoned"
-    return "resolved"
+        return OutcomeKind.abandoned
+    return OutcomeKind.resolved
 
 
 async def record_outcome(db: AsyncSession, row: AgentSession) -> Outcome:

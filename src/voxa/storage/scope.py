@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
 
-GENERAL_SCOPE = "general"
+from voxa.domain import tenant_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class Scope:
     @property
     def memory_scope(self) -> str:
         """The memory namespace: the business id, or ``general``."""
-        return self.business_id or GENERAL_SCOPE
+        return tenant_key(self.business_id)
 
     def where(self, business_col: Any, user_col: Any | None = None) -> ColumnElement[bool]:
         """The filter this scope applies to a table's business/user columns."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -21,6 +21,7 @@ from voxa.api.schemas import (
     TicketOut,
     TicketPatch,
 )
+from voxa.domain import OutcomeKindName, SessionStatusName, TicketStatusName
 from voxa.errors import NotFound
 from voxa.storage.models import AgentConfig
 from voxa.storage.repos import businesses as businesses_repo
@@ -36,8 +37,8 @@ router = APIRouter(prefix="/v1/businesses", tags=["businesses"])
 async def list_business_sessions(
     business: OwnedBusiness,
     rt: RuntimeDep,
-    status: Annotated[Literal["active", "ended", "timeout"] | None, Query()] = None,
-    outcome: Annotated[Literal["resolved", "ticket_opened", "handed_to_person", "abandoned"]
+    status: Annotated[SessionStatusName | None, Query()] = None,
+    outcome: Annotated[OutcomeKindName
                        | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SessionList:
@@ -57,7 +58,7 @@ async def get_stats(business: OwnedBusiness, rt: RuntimeDep) -> StatsOut:
 @router.get("/{slug}/tickets", response_model=TicketList)
 async def list_business_tickets(
     business: OwnedBusiness, rt: RuntimeDep,
-    status: Annotated[Literal["open", "pending", "closed"] | None, Query()] = None,
+    status: Annotated[TicketStatusName | None, Query()] = None,
 ) -> TicketList:
     async with rt.db() as db:
         rows = await tickets.list_tickets(db, scope=Scope.business(business.id), status=status,

@@ -23,10 +23,10 @@ from voxa.api.schemas import (
     SessionGrantOut,
     SessionOut,
 )
+from voxa.domain import Role
 from voxa.runtime import Runtime
 from voxa.sessions import service
 from voxa.sessions.lifecycle import expire_if_overdue
-from voxa.sessions.rooms import Role
 from voxa.sessions.service import CustomerInfo, SessionGrant, StartRequest
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import messages as messages_repo
