@@ -12,6 +12,7 @@ as they are; ``tests/unit/test_domain.py`` checks each alias against its enum.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -66,6 +67,18 @@ class DocumentKind(StrEnum):
     markdown = "markdown"
     html = "html"
     pdf = "pdf"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOutcome:
+    """A finished session's outcome as stored on its row (and sent in
+    ``session.ended``)."""
+
+    session_id: str
+    outcome: str
+    summary: str
+    contact_name: str | None
+    contact_email: str | None
 
 
 RoleName = Literal["owner", "customer", "general"]

@@ -12,11 +12,11 @@ from sqlalchemy import update
 
 from tests.helpers import bearer, create_business, start_customer
 from tests.rooms import DownRooms, RecordingRooms
+from voxa.infra.livekit_rooms import ATTEMPTS, LiveKitRoomCloser
 from voxa.jobs.cleanup import run_cleanup
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
-from voxa.sessions.livekit_rooms import ATTEMPTS, LiveKitRoomCloser
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope

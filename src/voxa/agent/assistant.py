@@ -8,10 +8,10 @@ from typing import Any
 
 from livekit.agents import Agent, llm
 
-from voxa.agent.prompts import greeting_for, instructions_for
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
 from voxa.knowledge.retrieval import knowledge_for_turn
+from voxa.persona.prompts import greeting_for, instructions_for
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo

@@ -4,13 +4,12 @@ works on bounded batches, so a turn costs the same at message 10 and 100,000."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.sessions.summary import Summarizer
 from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
@@ -19,28 +18,6 @@ from voxa.tracing import traced
 
 WINDOW = 20  # messages loaded per turn
 TRIM_AT = 50  # past this many unsummarised messages, fold the oldest into the summary
-SUMMARY_CHARS = 1500
-
-
-class Summarizer(Protocol):
-    def fold(self, summary: str, messages: list[AgentMessage]) -> str: ...
-
-
-class ExtractiveSummarizer:
-    """Keeps the gist of what the user said (first sentence of each user turn),
-    bounded in size. Cheap and deterministic; a model-based summarizer can be
-    plugged in through the same protocol."""
-
-    def fold(self, summary: str, messages: list[AgentMessage]) -> str:
-        points = []
-        for m in messages:
-            if m.role != "user":
-                continue
-            first = re.split(r"(?<=[.!?])\s", m.content.strip(), maxsplit=1)[0][:120]
-            if first:
-                points.append(first)
-        merged = "; ".join(p for p in [summary, *points] if p)
-        return merged[-SUMMARY_CHARS:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from livekit.agents.llm import FunctionTool, ToolError, function_tool
 
-from voxa.agent import tickets
+from voxa import tickets
 from voxa.context import SessionContext, maybe_current_session
 from voxa.domain import tenant_key
 from voxa.errors import InvalidInput
@@ -24,6 +24,7 @@ from voxa.runtime import Runtime
 from voxa.sessions import handoff
 from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.repos import tickets as tickets_repo
 from voxa.storage.repos.stats import business_stats as stats_query
 from voxa.storage.scope import Scope
 
@@ -151,7 +152,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         """List the customer's own support tickets and their status."""
 
         async def op(db: Any) -> str:
-            rows = await tickets.list_tickets(db, scope=Scope.user(ctx.user_id, ctx.business_id))
+            rows = await tickets_repo.list_tickets(db, scope=_mine(ctx))
             if not rows:
                 return "You have no tickets."
             return "\n".join(f"{_short(t.id)} [{t.status}] {t.subject}" for t in rows)
@@ -167,7 +168,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
 
         async def op(db: Any) -> str:
             assert ctx.business_id is not None
-            rows = await tickets.list_tickets(db, scope=Scope.business(ctx.business_id),
+            rows = await tickets_repo.list_tickets(db, scope=Scope.business(ctx.business_id),
                                               status=status or None)
             if not rows:
                 return "No tickets."
@@ -187,7 +188,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         async def op(db: Any) -> str:
             assert ctx.business_id is not None
             scope = Scope.business(ctx.business_id)
-            full = await tickets.resolve_id(db, ticket_id, scope=scope)
+            full = await tickets_repo.resolve_id(db, ticket_id, scope=scope)
             t = await tickets.update_status(db, full, status, scope=scope) if full else None
             if t is None:
                 return f"No ticket {ticket_id} in this business."

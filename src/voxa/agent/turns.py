@@ -25,8 +25,6 @@ from sqlalchemy.exc import IntegrityError
 
 from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
 from voxa.agent.context_window import (
-    ExtractiveSummarizer,
-    Summarizer,
     Window,
     fold_due,
     load_window,
@@ -44,6 +42,7 @@ from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
+from voxa.sessions.summary import ExtractiveSummarizer, Summarizer
 from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import messages as messages_repo

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from voxa.agent import texts
 from voxa.domain import (
     BusinessRoleName,
     ChannelName,
@@ -17,6 +16,7 @@ from voxa.domain import (
     TicketStatusName,
 )
 from voxa.limits.catalog import validate_overrides
+from voxa.persona import texts
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 from voxa.web.origins import MAX_ORIGIN_CHARS, MAX_ORIGINS, parse_origin
 
@@ -230,7 +230,7 @@ class AgentSettingsOut(BaseModel):
 
 
 # Owner-written role texts: bounded, and templates only in the narrow sense of
-# voxa.agent.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
+# voxa.persona.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
 GREETING_MAX_CHARS = 500
 INSTRUCTIONS_MAX_CHARS = 4000
 Role = BusinessRoleName

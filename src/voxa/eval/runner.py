@@ -16,11 +16,11 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from voxa.agent import tickets as tickets_repo
-from voxa.agent.prompts import DEFAULT_INSTRUCTIONS
+from voxa import tickets as ticket_service
 from voxa.agent.turns import TextTurns
 from voxa.eval.checks import Observed, TicketView, ToolCall, judge
 from voxa.eval.scenarios import BusinessSetup, Scenario
+from voxa.persona.prompts import DEFAULT_INSTRUCTIONS
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import sessions as sessions_repo
@@ -138,12 +138,12 @@ class Harness:
                 assert slug is not None
                 party = await self._customer(slug, "Other Customer")
             async with self.rt.db() as db:
-                row = await tickets_repo.create_ticket(
+                row = await ticket_service.create_ticket(
                     db, scope=Scope.user(party.user_id, party.business_id),
                     session_id=party.session_id, subject=t.subject, body=t.body or t.subject,
                     priority=t.priority)
                 if t.status != "open":
-                    await tickets_repo.update_status(
+                    await ticket_service.update_status(
                         db, row.id, t.status, scope=Scope.business(str(party.business_id)))
                 await db.commit()
                 ids.append(row.id)

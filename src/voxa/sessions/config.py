@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from voxa.domain import SessionStatus
+from voxa.infra.voices import VoiceCatalog
 from voxa.kv.base import TTLStore
 from voxa.kv.keys import config_key
-from voxa.sessions.voices import VoiceCatalog
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope

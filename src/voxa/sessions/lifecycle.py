@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from voxa.domain import SessionStatus
+from voxa.infra.livekit_rooms import delete_room_bounded
 from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
-from voxa.sessions.livekit_rooms import delete_room_bounded
 from voxa.sessions.outcomes import record_outcome
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo

@@ -9,13 +9,11 @@ no message from the user -> ``abandoned``; otherwise ``resolved``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.agent.context_window import ExtractiveSummarizer
-from voxa.domain import OutcomeKind
+from voxa.domain import OutcomeKind, SessionOutcome
+from voxa.sessions.summary import ExtractiveSummarizer
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.scope import Scope
@@ -24,13 +22,7 @@ OUTCOMES = tuple(o.value for o in OutcomeKind)
 SUMMARY_MESSAGES = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    session_id: str
-    outcome: str
-    summary: str
-    contact_name: str | None
-    contact_email: str | None
+Outcome = SessionOutcome
 
 
 def derive(*, ticket_opened: bool, handed_off: bool, user_messages: int) -> OutcomeKind:

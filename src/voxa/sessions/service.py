@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.agent.prompts import greeting_for
 from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal, PrincipalKind
 from voxa.domain import Role, SessionStatus
 from voxa.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
@@ -22,9 +21,11 @@ from voxa.identity import (
     user_id_for,
     verify_customer_id,
 )
+from voxa.infra.livekit_tokens import TokenRequest
 from voxa.kv.keys import config_key, session_key
 from voxa.limits.admission import admit_start
 from voxa.logs import get_logger
+from voxa.persona.prompts import greeting_for
 from voxa.runtime import Runtime
 from voxa.sessions.agent_dispatch import ensure_agent
 from voxa.sessions.config import (
@@ -36,7 +37,6 @@ from voxa.sessions.config import (
 )
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.lifecycle import close_session, expire_if_overdue
-from voxa.sessions.livekit_tokens import TokenRequest
 from voxa.sessions.rooms import build_room_name
 from voxa.storage.models import AgentConfig, AgentSession, Business, Profile
 from voxa.storage.repos import businesses as businesses_repo

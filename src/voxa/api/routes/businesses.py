@@ -5,8 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from voxa.agent import tickets
-from voxa.agent.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
+from voxa import tickets
 from voxa.api.deps import OwnedBusiness, RuntimeDep
 from voxa.api.routes.sessions import session_out
 from voxa.api.schemas import (
@@ -23,9 +22,11 @@ from voxa.api.schemas import (
 )
 from voxa.domain import OutcomeKindName, SessionStatusName, TicketStatusName
 from voxa.errors import NotFound
+from voxa.persona.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
 from voxa.storage.models import AgentConfig
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.repos import tickets as tickets_repo
 from voxa.storage.repos.stats import business_stats
 from voxa.storage.scope import Scope
 from voxa.web.origins import valid_origins
@@ -61,7 +62,7 @@ async def list_business_tickets(
     status: Annotated[TicketStatusName | None, Query()] = None,
 ) -> TicketList:
     async with rt.db() as db:
-        rows = await tickets.list_tickets(db, scope=Scope.business(business.id), status=status,
+        rows = await tickets_repo.list_tickets(db, scope=Scope.business(business.id), status=status,
                                           limit=500)
     return TicketList(tickets=[TicketOut.model_validate(t, from_attributes=True) for t in rows])
 
@@ -70,7 +71,7 @@ async def list_business_tickets(
 async def get_ticket(business: OwnedBusiness, rt: RuntimeDep,
                      ticket_id: Annotated[str, Path(max_length=36)]) -> TicketOut:
     async with rt.db() as db:
-        t = await tickets.get_ticket(db, ticket_id, scope=Scope.business(business.id))
+        t = await tickets_repo.get_ticket(db, ticket_id, scope=Scope.business(business.id))
     if t is None:
         raise NotFound("ticket not found", code="ticket_not_found")
     return TicketOut.model_validate(t, from_attributes=True)
