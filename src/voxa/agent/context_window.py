@@ -75,5 +75,5 @@ async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summa
         "summary_upto": batch[-1].id,
         "summary_count": row.message_count,
     }
-    await sessions_repo.merge_context(db, row.session_id, changes, scope=Scope.system())
+    await sessions_repo.merge_context(db, row.session_id, changes, scope=Scope.owning(row))
     return True

@@ -359,7 +359,7 @@ class TextTurns:
                            code="session_ended")
             await db.commit()
             if fold_due(row, count):
-                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
                 if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
                     await db.commit()
         return reply

@@ -62,9 +62,9 @@ async def cache_config(store: TTLStore, row: AgentSession, config: dict[str, Any
                     ttl=remaining_ttl(row, max_hours))
 
 
-async def _is_active(db: async_sessionmaker[AsyncSession], session_id: str) -> bool:
+async def _is_active(db: async_sessionmaker[AsyncSession], row: AgentSession) -> bool:
     async with db() as session:
-        fresh = await sessions_repo.get(session, session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(session, row.session_id, scope=Scope.owning(row))
         return fresh is not None and fresh.status == SessionStatus.active
 
 
@@ -80,7 +80,7 @@ async def store_config(
     while a database transaction is held (the SQL store would wait on it).
     """
     await cache_config(store, row, config, max_hours=max_hours)
-    if not await _is_active(db, row.session_id):
+    if not await _is_active(db, row):
         await store.delete(config_key(row.session_id))
 
 

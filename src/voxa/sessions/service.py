@@ -310,10 +310,10 @@ async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
     if utcnow() > window_end:
         raise Gone("the resume window has passed; start a new one", code="resume_window_passed")
     async with rt.db() as db:
-        if not await sessions_repo.touch(db, row.session_id, scope=Scope.system()):
+        if not await sessions_repo.touch(db, row.session_id, scope=Scope.owning(row)):
             raise Gone("the session has ended; start a new one", code="session_ended")
         await db.commit()
-        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
     assert fresh is not None
     slug = await business_slug(rt, fresh)
     log.info("session_resumed", session_id=row.session_id, role=row.role, business=slug)
@@ -327,7 +327,7 @@ async def end_session(rt: Runtime, row: AgentSession, *, by: str) -> AgentSessio
         rt, row.session_id, role=row.role, status=SessionStatus.ended, reason=f"ended_by_{by}"
     )
     async with rt.db() as db:
-        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
     assert fresh is not None
     return fresh
 
@@ -344,7 +344,7 @@ async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch
     changes = patch.model_dump(exclude_none=True)
     config = resolve_config(dict(row.config or {}), changes, rt.voices).model_dump()
     async with rt.db() as db:
-        if not await sessions_repo.set_config(db, row.session_id, config, scope=Scope.system()):
+        if not await sessions_repo.set_config(db, row.session_id, config, scope=Scope.owning(row)):
             raise Gone("the session has ended", code="session_ended")
         await db.commit()
     row.config = config

@@ -33,6 +33,12 @@ class Scope:
         return cls("user", business_id=business_id, user_id=user_id)
 
     @classmethod
+    def owning(cls, row: Any) -> Scope:
+        """The narrowest scope holding ``row`` (a row with ``user_id`` and
+        ``business_id``, e.g. a session already access-checked): its own user."""
+        return cls.user(row.user_id, row.business_id)
+
+    @classmethod
     def system(cls) -> Scope:
         """No narrowing. Only for operator jobs (cleanup, metrics)."""
         return cls("system")
