@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from voxa.domain import Role
 from voxa.logs import configure_logging, get_logger
 from voxa.settings import Settings, build_settings
+from voxa.storage.session_state import SessionState
 
 log = get_logger("voxa.cli")
 
@@ -160,7 +161,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 log.error("session_not_found", session_id=args.session_id)
                 return 1
             slug = await business_slug(rt, row)
-            name = str((row.context_data or {}).get("display_name") or "Guest")
+            name = SessionState.of(row.context_data).name
             grant = issue_grant(rt, row, slug, name)
             sys.stdout.write(
                 json.dumps(

@@ -19,6 +19,7 @@ from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.tenancy import db_scope
 from voxa.storage.types import utcnow
 
@@ -94,7 +95,7 @@ async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
     async with rt.db() as db:
         running = [row.session_id
                    for row in await sessions_repo.active_voice_sessions(db, scope=Scope.system())
-                   if (row.context_data or {}).get("agent_status") == "running"]
+                   if SessionState.of(row.context_data).agent_status == "running"]
     # The store is asked with no transaction open (the SQL store would wait on it).
     dead = [sid for sid in running if not await rt.store.exists(agent_pid_key(sid))]
     if not dead:
@@ -103,7 +104,7 @@ async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
         for sid in dead:
             row = await sessions_repo.get(db, sid, scope=Scope.system())
             # Re-check under the write: a fresh job may have taken over meanwhile.
-            if row is None or (row.context_data or {}).get("agent_status") != "running":
+            if row is None or SessionState.of(row.context_data).agent_status != "running":
                 continue
             await sessions_repo.merge_context(db, sid, {"agent_status": "stale"},
                                               scope=Scope.system())

@@ -16,6 +16,7 @@ from voxa.errors import Gone, InvalidInput
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.types import utcnow
 from voxa.webhooks.events import emit
 
@@ -31,7 +32,7 @@ class HandoffState(TypedDict):
 
 
 def current(context_data: dict[str, Any] | None) -> HandoffState | None:
-    value = (context_data or {}).get(HANDOFF_KEY)
+    value = SessionState.of(context_data).handoff
     if isinstance(value, dict) and value.get("state") == "waiting":
         return HandoffState(state="waiting", requested_at=str(value.get("requested_at", "")),
                             via=str(value.get("via", "")), reason=str(value.get("reason", "")))

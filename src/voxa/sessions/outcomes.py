@@ -17,6 +17,7 @@ from voxa.sessions.summary import ExtractiveSummarizer
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 
 OUTCOMES = tuple(o.value for o in OutcomeKind)
 SUMMARY_MESSAGES = 200
@@ -41,17 +42,17 @@ async def record_outcome(db: AsyncSession, row: AgentSession) -> Outcome:
         Ticket.session_id == row.session_id))
     users = await db.execute(select(func.count()).select_from(AgentMessage).where(
         AgentMessage.session_id == row.session_id, AgentMessage.role == "user"))
-    context = row.context_data or {}
+    state = SessionState.of(row.context_data)
     outcome = derive(ticket_opened=bool(tickets.scalar_one()),
-                     handed_off=bool(context.get("handoff")),
+                     handed_off=bool(state.handoff),
                      user_messages=int(users.scalar_one()))
     recent = list((await db.execute(
         select(AgentMessage).where(AgentMessage.session_id == row.session_id)
         .order_by(AgentMessage.id.desc()).limit(SUMMARY_MESSAGES))).scalars())
-    summary = ExtractiveSummarizer().fold(str(context.get("summary") or ""),
+    summary = ExtractiveSummarizer().fold(state.summary or "",
                                           list(reversed(recent)))
     profile = await profiles_repo.get_by_id(db, row.user_id)
-    name = str(context.get("display_name") or "") or (profile.display_name if profile else None)
+    name = state.display_name or (profile.display_name if profile else None)
     email = profile.email if profile else None
     await db.execute(update(AgentSession).where(AgentSession.session_id == row.session_id)
                      .values(outcome=outcome, outcome_summary=summary, contact_name=name,

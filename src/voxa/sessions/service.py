@@ -43,6 +43,7 @@ from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.tenancy import bind_db_scope_now
 from voxa.storage.types import utcnow
 
@@ -317,7 +318,7 @@ async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
     assert fresh is not None
     slug = await business_slug(rt, fresh)
     log.info("session_resumed", session_id=row.session_id, role=row.role, business=slug)
-    name = str((fresh.context_data or {}).get("display_name") or "Guest")
+    name = SessionState.of(fresh.context_data).name
     await ensure_agent(rt, fresh)
     return issue_grant(rt, fresh, slug, name)
 
