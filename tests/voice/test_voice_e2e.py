@@ -33,8 +33,8 @@ from tests.voice.helpers import (
     start,
     wait_history,
 )
+from voxa.kv import TTLStore
 from voxa.kv.keys import agent_pid_key
-from voxa.kv.sql import SqlStore
 from voxa.voice.client import VoiceClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
@@ -138,7 +138,7 @@ async def test_same_user_two_voices_in_voice(api: httpx.AsyncClient,
 
 
 async def test_resume_same_room_history_no_second_greeting(
-        api: httpx.AsyncClient, clients: list[VoiceClient], store: SqlStore) -> None:
+        api: httpx.AsyncClient, clients: list[VoiceClient], store: TTLStore) -> None:
     slug, _ = await business(api, "resume")
     grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Rey"}})
     c = await join(clients, grant)
@@ -175,7 +175,7 @@ async def test_resume_same_room_history_no_second_greeting(
 
 async def test_killed_job_affects_no_other_session(api: httpx.AsyncClient,
                                                    clients: list[VoiceClient],
-                                                   store: SqlStore) -> None:
+                                                   store: TTLStore) -> None:
     slug, _ = await business(api, "fault")
     victim = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Vic"}})
     other = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Oz"}})
