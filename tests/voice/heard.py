@@ -21,7 +21,7 @@ MAX_WORD_ERROR = 0.34  # at most one word in three misheard
 
 
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+    return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
 
 
 def word_error_rate(said: str, heard: str) -> float:
