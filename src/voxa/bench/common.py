@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,12 +71,6 @@ BENCH_LIMITS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     base: str
@@ -89,10 +82,11 @@ class Server:
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
           extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
           start_timeout: float = 120) -> Iterator[Server]:
-    """`voxa serve` (by default with the scripted instant model) on a free
-    loopback port, ready (and, with ``voice``, its worker registered) on entry,
-    stopped on exit. Its output goes to ``data_dir/serve.log``."""
-    port = free_port()
+    """`voxa serve` (by default with the scripted instant model) on a loopback
+    port it binds itself (``--port 0``: no port is chosen free and then
+    released for someone else to take), ready (and, with ``voice``, its worker
+    registered) on entry, stopped on exit. Its output goes to
+    ``data_dir/serve.log``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
     env.update({"VOXA_DATA_DIR": str(data_dir), "VOXA_LLM": "scripted", "VOXA_ENV": "test",
@@ -104,21 +98,26 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
         # Servers sharing one Redis (tests, benchmarks) count their limits apart
         # unless the caller gives them one prefix on purpose (replica tests).
         env.setdefault("VOXA_REDIS_PREFIX", f"serve-{uuid.uuid4().hex[:8]}:")
-    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
+    port_file = data_dir / "serve.port"
+    port_file.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", "0", "--port-file",
+            str(port_file)]
     if not voice:
         args.append("--no-voice")
     log_path = data_dir / "serve.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    base = ""
     try:
         deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+            if not base and port_file.exists():
+                base = f"http://127.0.0.1:{int(port_file.read_text())}"
             try:
-                ready = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+                ready = bool(base) and httpx.get(f"{base}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 ready = False
             if ready and (not voice or "registered worker" in log_path.read_text(
