@@ -282,7 +282,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for name in names:
         if name == "voice" and args.backend != "sqlite":
             continue  # the voice bench runs the embedded setup
-        failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
+        failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm,
+                            runs=args.runs)
     return failed
 
 
@@ -337,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "VOXA_BENCH_REDIS_URL)")
     p.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     p.add_argument("--llm", default="scripted", help="voice bench model: scripted or local")
+    p.add_argument("--runs", type=int, default=1,
+                   help="repeat N times; then print each figure's median, min and max over "
+                        "the runs (counts of failures and crossings: their sum)")
     p.set_defaults(func=cmd_bench)
 
     from voxa.eval import cli as eval_cli

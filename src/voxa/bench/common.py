@@ -4,6 +4,7 @@ output."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import statistics
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,18 +146,36 @@ def scratch_dir() -> Iterator[Path]:
         yield Path(d)
 
 
-def pct(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
+def min_samples(p: float) -> int:
+    """Samples a p-th percentile needs to be more than the largest value seen
+    (p95: 20, p99: 100); the median needs 1."""
+    return 1 if p <= 50 else math.ceil(1 / (1 - p / 100) - 1e-9)
+
+
+def pct(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile, or None when there are too few samples to support
+    it (``min_samples``): no "p95" from 6 samples."""
+    if len(values) < min_samples(p):
+        return None
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
-def summary_ms(latencies_s: Sequence[float]) -> dict[str, float]:
+def rounded(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else round(a / b, 2)
+
+
+def summary_ms(latencies_s: Sequence[float]) -> dict[str, float | int | None]:
+    """Median, p99 (None below ``min_samples(99)``), max and mean in ms, with n."""
     ms = [x * 1000 for x in latencies_s]
-    return {"p50_ms": round(pct(ms, 50), 2), "p99_ms": round(pct(ms, 99), 2),
-            "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan")}
+    return {"n": len(ms), "p50_ms": rounded(pct(ms, 50)), "p99_ms": rounded(pct(ms, 99)),
+            "max_ms": rounded(max(ms)) if ms else None,
+            "mean_ms": round(statistics.fmean(ms), 2) if ms else None}
 
 
 def rss_mib(pid: int) -> float:
@@ -176,8 +196,15 @@ def uss_mib(pid: int) -> float:
     return total / 1024
 
 
+# The results of the runs `voxa bench --runs N` repeats (None: not collecting).
+RESULTS: ContextVar[list[dict[str, Any]] | None] = ContextVar("bench_results", default=None)
+
+
 def report(name: str, result: dict[str, Any], rows: list[list[Any]], header: list[str]) -> None:
     """One JSON line (machine) and a table (human), on stdout."""
+    collected = RESULTS.get()
+    if collected is not None:
+        collected.append(result)
     sys.stdout.write(json.dumps({"bench": name, **result}, default=str) + "\n")
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
     line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))
