@@ -61,7 +61,7 @@ async def clients() -> AsyncIterator[list[VoiceClient]]:
     await asyncio.gather(*(c.aclose() for c in opened), return_exceptions=True)
 
 
-# each test phrase was checked to be heard word for word by Whisper tiny
+# each test phrase was checked to be heard as meant by Whisper tiny (tests/voice/heard.py)
 _speech = cache(caller_speech)
 
 
