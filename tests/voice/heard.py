@@ -4,10 +4,11 @@ was meant, not did it spell every word the same way.
 Whisper tiny.en hears the synthetic Piper voice through the room's audio path
 a little differently from the clean file ("Do you sell bread?" comes out as
 "Do you so, Brad?"), and more so on a loaded machine. A test that compares one
-exact transcript fails on spelling; a test that accepts anything proves nothing. So every voice test judges a
-transcript by the words that carry its meaning (``key``: all must be heard,
-case and punctuation aside, a plural or past tense counting as the word) or,
-when none are named, by the word error rate against what was said."""
+exact transcript fails on spelling; a test that accepts anything proves
+nothing. So every voice test judges a transcript by the words that carry its
+meaning (``key``: all must be heard, case and punctuation aside, a plural or
+past tense counting as the word) or, when none are named, by the word error
+rate against what was said."""
 
 from __future__ import annotations
 
