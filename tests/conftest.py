@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from tests.rooms import RecordingRooms
 from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.api.app import create_app
+from voxa.bench.common import Backend
 from voxa.kv import create_store
 from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings, build_settings
@@ -48,6 +49,11 @@ if PG_URL and REDIS_URL:
     )
 elif os.environ.get("CI"):
     raise RuntimeError("CI must run with VOXA_TEST_POSTGRES_URL and VOXA_TEST_REDIS_URL set")
+
+# For modules whose live server (`voxa serve` in a subprocess) also runs on
+# PostgreSQL + Redis: ``pytestmark = pytest.mark.parametrize("live_backend",
+# LIVE_BACKENDS, indirect=True, scope="module")``.
+LIVE_BACKENDS = BACKENDS
 
 _TEMPLATE = "voxa_template"
 # The role the application connects as in the PostgreSQL tests: neither a
@@ -126,6 +132,33 @@ async def backend(
                "name": "postgres+redis"}
     finally:
         await _pg_admin(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+
+
+def _create_database_sync(pg_template: str | None) -> str:
+    import asyncio
+
+    name = f"voxa_live_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f"CREATE DATABASE {name} TEMPLATE {pg_template}"))
+    return name
+
+
+@pytest.fixture(scope="module")
+def live_backend(request: pytest.FixtureRequest, pg_template: str | None) -> Iterator[Backend]:
+    """The backend of a module's live server (`voxa serve` in a subprocess):
+    SQLite unless the module parametrizes this fixture (indirectly) with
+    ``LIVE_BACKENDS``; on PostgreSQL a fresh clone of the migrated template,
+    reached as the application role, and the test Redis."""
+    name = getattr(request, "param", "sqlite+memory")
+    if name == "sqlite+memory":
+        yield Backend("sqlite+memory", None, None)
+        return
+    import asyncio
+
+    db_name = _create_database_sync(pg_template)
+    try:
+        yield Backend("postgres+redis", app_url(db_name), REDIS_URL)
+    finally:
+        asyncio.run(_pg_admin(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
 
 
 @pytest.fixture

@@ -91,13 +91,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # in the app's lifespan (and the child also dies with us: PR_SET_PDEATHSIG).
     app = create_app(settings, run_scheduler=True, run_voice=voice,
                      on_shutdown=[livekit_server.astop] if livekit_server else None)
-    log.info("serve_starting", url=f"http://{settings.host}:{settings.port}",
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    # bound here, so that with --port 0 the port the kernel chose is known
+    # (and written to --port-file) before the first request can arrive
+    sock = config.bind_socket()
+    port = int(sock.getsockname()[1])
+    log.info("serve_starting", url=f"http://{settings.host}:{port}",
              database=settings.effective_database_url.split("://")[0],
              store="redis" if settings.redis_url else settings.store,
              livekit=settings.livekit_url or None, voice=voice)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    if args.port_file:
+        _write_port_file(Path(args.port_file), port)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _write_port_file(path: Path, port: int) -> None:
+    """Whole or absent: a reader polling the file never sees half a number."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(f"{port}\n")
+    tmp.replace(path)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -270,7 +284,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for name in names:
         if name == "voice" and args.backend != "sqlite":
             continue  # the voice bench runs the embedded setup
-        failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
+        failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm,
+                            runs=args.runs)
     return failed
 
 
@@ -281,7 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the API, web pages and jobs in one process")
     _common(p)
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=int, help="0: a free port the kernel chooses (see --port-file)")
+    p.add_argument("--port-file", metavar="PATH",
+                   help="write the port the API listens on to PATH once bound")
     p.add_argument("--no-voice", action="store_true",
                    help="do not start livekit-server / the voice worker")
     p.set_defaults(func=cmd_serve)
@@ -323,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "VOXA_BENCH_REDIS_URL)")
     p.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     p.add_argument("--llm", default="scripted", help="voice bench model: scripted or local")
+    p.add_argument("--runs", type=int, default=1,
+                   help="repeat N times; then print each figure's median, min and max over "
+                        "the runs (counts of failures and crossings: their sum)")
     p.set_defaults(func=cmd_bench)
 
     from voxa.eval import cli as eval_cli

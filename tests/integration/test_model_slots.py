@@ -46,7 +46,7 @@ async def test_a_refused_total_returns_the_business_slot(runtime: Runtime) -> No
 
 
 async def test_a_crashed_holders_slots_expire(runtime: Runtime) -> None:
-    model = line(runtime, total=1, ttl=0.6)
+    model = line(runtime, total=1, ttl=2)
     crashed = await model.acquire("biz-a", per_tenant=1)
     # A process that dies stops refreshing: simulate by stopping the refresher.
     crashed._refresher.cancel()
@@ -64,9 +64,15 @@ async def test_a_crashed_holders_slots_expire(runtime: Runtime) -> None:
 
 
 async def test_a_live_holder_keeps_its_slot_past_the_ttl(runtime: Runtime) -> None:
-    model = line(runtime, total=1, ttl=0.6)
+    model = line(runtime, total=1, ttl=2)
     held = await model.acquire("biz-a", per_tenant=1)
-    await asyncio.sleep(1.5)  # > 2 TTLs: only the refresh keeps it
+    # two TTLs pass (a witness key with twice the TTL expires): only the
+    # holder's refresh keeps its slot
+    await runtime.store.set("witness", "1", ttl=4)
+    deadline = asyncio.get_running_loop().time() + 30
+    while await runtime.store.exists("witness"):
+        assert asyncio.get_running_loop().time() < deadline, "the witness never expired"
+        await asyncio.sleep(0.1)
     with pytest.raises(Unavailable):
         await model.acquire("biz-a", per_tenant=1)
     await held.release()

@@ -13,21 +13,22 @@ import numpy as np
 import pytest
 
 from tests.live_server import LiveServer, live_server
-from voxa.kv.sql import SqlStore
-from voxa.storage.db import create_engine
+from voxa.bench.common import Backend
+from voxa.kv import TTLStore
 from voxa.voice.client import VoiceClient, caller_speech
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
 @pytest.fixture(scope="module")
-def voice_stack(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def voice_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                live_backend: Backend) -> Iterator[LiveServer]:
     """The main job as README's first command runs it, with the model a test
     module names in ``VOICE_LLM``: by default the scripted one (it echoes "You
     said: …" at once, so each reply also shows what its agent heard), and
     any further settings it names in ``VOICE_ENV``.
-    Module-scoped: one stack at a time on two cores."""
+    Module-scoped: one stack at a time on two cores. On SQLite, or on each
+    backend the module parametrizes ``live_backend`` with."""
     llm = getattr(request.module, "VOICE_LLM", "scripted")
     extra: dict[str, str] = getattr(request.module, "VOICE_ENV", {})
     name = request.module.__name__.rsplit(".", 1)[-1] if extra else f"voice-{llm}"
@@ -35,7 +36,9 @@ def voice_stack(request: pytest.FixtureRequest,
     # minutes (six sessions, two talking at a time): the 120 s production
     # silence timeout would end them mid-test. test_voice_lifecycle tests it.
     env = {"VOXA_LLM": llm, "VOXA_VOICE_SILENCE_SECONDS": "900", **extra}
-    yield from live_server(tmp_path_factory.mktemp(name), env, artifact=f"{name}-serve.log")
+    suffix = "" if live_backend.database_url is None else "-postgres"
+    yield from live_server(tmp_path_factory.mktemp(name), env,
+                           artifact=f"{name}{suffix}-serve.log", backend=live_backend)
 
 
 @pytest.fixture
@@ -45,8 +48,8 @@ async def api(voice_stack: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def store(voice_stack: LiveServer) -> AsyncIterator[SqlStore]:
-    s = SqlStore(create_engine(voice_stack.database_url))
+async def store(voice_stack: LiveServer) -> AsyncIterator[TTLStore]:
+    s = voice_stack.store()
     yield s
     await s.aclose()
 
@@ -58,7 +61,7 @@ async def clients() -> AsyncIterator[list[VoiceClient]]:
     await asyncio.gather(*(c.aclose() for c in opened), return_exceptions=True)
 
 
-# each test phrase was checked to be heard word for word by Whisper tiny
+# each test phrase was checked to be heard as meant by Whisper tiny (tests/voice/heard.py)
 _speech = cache(caller_speech)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from livekit import rtc
 
+from tests.voice.heard import heard_in
 from voxa.voice.client import VoiceClient
 
 
@@ -64,13 +65,14 @@ async def wait_history(api: httpx.AsyncClient, grant: dict[str, Any], predicate:
 
 
 def heard_and_answered(messages: list[dict[str, Any]], word: str) -> bool:
-    """The user's turns (a question may be split in two) contain ``word`` and
-    an assistant turn followed them."""
+    """The user's turns (a question may be split in two) contain ``word`` (the
+    word that carries the question's meaning, see ``heard``) and an assistant
+    turn followed them."""
     users = ""
     for m in messages:
         if m["role"] == "user":
-            users += " " + m["content"].lower()
-        elif word in users:
+            users += " " + m["content"]
+        elif heard_in(word, users):
             return True
     return False
 

@@ -22,8 +22,8 @@ from livekit import api as lkapi
 
 from tests.live_server import LiveServer
 from tests.voice.helpers import bearer, business, join, start, wait_history
+from voxa.kv import TTLStore
 from voxa.kv.keys import agent_pid_key
-from voxa.kv.sql import SqlStore
 from voxa.voice.client import VoiceClient
 from voxa.voice.room_text import TOO_LONG_NOTICE
 from voxa.voice.silence import GOODBYE
@@ -74,14 +74,14 @@ async def session(api: httpx.AsyncClient, grant: dict[str, Any]) -> dict[str, An
     return dict(r.json())
 
 
-async def agent_gone(api: httpx.AsyncClient, store: SqlStore, grant: dict[str, Any]) -> bool:
+async def agent_gone(api: httpx.AsyncClient, store: TTLStore, grant: dict[str, Any]) -> bool:
     """The job ended: it marked itself exited and its heartbeat key is gone."""
     return ((await session(api, grant)).get("agent_status") == "exited"
             and not await store.exists(agent_pid_key(grant["session_id"])))
 
 
 async def test_end_with_caller_connected_removes_everyone_and_the_room(
-        api: httpx.AsyncClient, clients: list[VoiceClient], store: SqlStore,
+        api: httpx.AsyncClient, clients: list[VoiceClient], store: TTLStore,
         voice_stack: LiveServer) -> None:
     slug, owner = await business(api, "ender")
     grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Eli"}})
@@ -104,7 +104,7 @@ async def test_end_with_caller_connected_removes_everyone_and_the_room(
 
 
 async def test_silent_caller_is_told_goodbye_and_the_session_ends(
-        api: httpx.AsyncClient, clients: list[VoiceClient], store: SqlStore,
+        api: httpx.AsyncClient, clients: list[VoiceClient], store: TTLStore,
         voice_stack: LiveServer) -> None:
     slug, _ = await business(api, "hush")
     grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Sam"}})

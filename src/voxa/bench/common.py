@@ -4,9 +4,9 @@ output."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,6 @@ BENCH_LIMITS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     base: str
@@ -89,10 +84,11 @@ class Server:
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
           extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
           start_timeout: float = 120) -> Iterator[Server]:
-    """`voxa serve` (by default with the scripted instant model) on a free
-    loopback port, ready (and, with ``voice``, its worker registered) on entry,
-    stopped on exit. Its output goes to ``data_dir/serve.log``."""
-    port = free_port()
+    """`voxa serve` (by default with the scripted instant model) on a loopback
+    port it binds itself (``--port 0``: no port is chosen free and then
+    released for someone else to take), ready (and, with ``voice``, its worker
+    registered) on entry, stopped on exit. Its output goes to
+    ``data_dir/serve.log``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
     env.update({"VOXA_DATA_DIR": str(data_dir), "VOXA_LLM": "scripted", "VOXA_ENV": "test",
@@ -104,21 +100,26 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
         # Servers sharing one Redis (tests, benchmarks) count their limits apart
         # unless the caller gives them one prefix on purpose (replica tests).
         env.setdefault("VOXA_REDIS_PREFIX", f"serve-{uuid.uuid4().hex[:8]}:")
-    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
+    port_file = data_dir / "serve.port"
+    port_file.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", "0", "--port-file",
+            str(port_file)]
     if not voice:
         args.append("--no-voice")
     log_path = data_dir / "serve.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    base = ""
     try:
         deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(log_path.read_text(errors="replace")[-3000:])
+            if not base and port_file.exists():
+                base = f"http://127.0.0.1:{int(port_file.read_text())}"
             try:
-                ready = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+                ready = bool(base) and httpx.get(f"{base}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 ready = False
             if ready and (not voice or "registered worker" in log_path.read_text(
@@ -145,18 +146,36 @@ def scratch_dir() -> Iterator[Path]:
         yield Path(d)
 
 
-def pct(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
+def min_samples(p: float) -> int:
+    """Samples a p-th percentile needs to be more than the largest value seen
+    (p95: 20, p99: 100); the median needs 1."""
+    return 1 if p <= 50 else math.ceil(1 / (1 - p / 100) - 1e-9)
+
+
+def pct(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile, or None when there are too few samples to support
+    it (``min_samples``): no "p95" from 6 samples."""
+    if len(values) < min_samples(p):
+        return None
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
 
 
-def summary_ms(latencies_s: Sequence[float]) -> dict[str, float]:
+def rounded(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else round(a / b, 2)
+
+
+def summary_ms(latencies_s: Sequence[float]) -> dict[str, float | int | None]:
+    """Median, p99 (None below ``min_samples(99)``), max and mean in ms, with n."""
     ms = [x * 1000 for x in latencies_s]
-    return {"p50_ms": round(pct(ms, 50), 2), "p99_ms": round(pct(ms, 99), 2),
-            "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan")}
+    return {"n": len(ms), "p50_ms": rounded(pct(ms, 50)), "p99_ms": rounded(pct(ms, 99)),
+            "max_ms": rounded(max(ms)) if ms else None,
+            "mean_ms": round(statistics.fmean(ms), 2) if ms else None}
 
 
 def rss_mib(pid: int) -> float:
@@ -177,8 +196,15 @@ def uss_mib(pid: int) -> float:
     return total / 1024
 
 
+# The results of the runs `voxa bench --runs N` repeats (None: not collecting).
+RESULTS: ContextVar[list[dict[str, Any]] | None] = ContextVar("bench_results", default=None)
+
+
 def report(name: str, result: dict[str, Any], rows: list[list[Any]], header: list[str]) -> None:
     """One JSON line (machine) and a table (human), on stdout."""
+    collected = RESULTS.get()
+    if collected is not None:
+        collected.append(result)
     sys.stdout.write(json.dumps({"bench": name, **result}, default=str) + "\n")
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
     line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))

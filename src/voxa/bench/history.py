@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import insert
 
 from voxa.agent.context_window import load_window, maybe_summarize
-from voxa.bench.common import Backend, report, scratch_dir, seed_business
+from voxa.bench.common import Backend, pct, report, rounded, scratch_dir, seed_business
 from voxa.runtime import open_runtime
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.rooms import build_room_name
@@ -68,10 +68,11 @@ async def run(backend_name: str, quick: bool, big: int = 100_000) -> None:
         finally:
             await rt.aclose()
     med = {k: statistics.median(v) * 1000 for k, v in timings.items()}
-    p99 = {k: sorted(v)[int(0.99 * (len(v) - 1))] * 1000 for k, v in timings.items()}
-    result = {"backend": backend.name, "big_messages": big, "small_p50_ms": round(med["small"], 3),
-              "big_p50_ms": round(med["big"], 3), "small_p99_ms": round(p99["small"], 3),
-              "big_p99_ms": round(p99["big"], 3), "ratio_p50": round(med["big"] / med["small"], 2)}
+    p99 = {k: pct([x * 1000 for x in v], 99) for k, v in timings.items()}
+    result = {"backend": backend.name, "big_messages": big, "samples": reps,
+              "small_p50_ms": round(med["small"], 3), "big_p50_ms": round(med["big"], 3),
+              "small_p99_ms": rounded(p99["small"], 3), "big_p99_ms": rounded(p99["big"], 3),
+              "ratio_p50": round(med["big"] / med["small"], 2)}
     report("history", result, [["10 messages", result["small_p50_ms"], result["small_p99_ms"]],
                                [f"{big:,} messages", result["big_p50_ms"], result["big_p99_ms"]]],
            ["session", "p50 ms", "p99 ms"])

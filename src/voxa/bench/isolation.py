@@ -39,6 +39,8 @@ from voxa.settings import build_settings
 VOICES = ["joe", "craig", "olivia", "aria", "max"]
 BUSINESSES = 10
 GENERALS = 20
+# One session's start and turns, on a loaded 2-core machine: generous.
+SESSION_BUDGET_S = 300
 TURNS = 3
 
 
@@ -187,13 +189,24 @@ async def run(backend_name: str, quick: bool, n: int = 1000) -> int:
                 sem = asyncio.Semaphore(50)
                 started = time.perf_counter()
 
+                async def converse(i: int) -> Holder:
+                    h = await bench.start(i)
+                    await bench.talk(h)
+                    return h
+
                 async def one(i: int) -> Holder:
                     async with sem:
-                        h = await bench.start(i)
-                        await bench.talk(h)
-                        return h
+                        # the in-process transport has no request timeout: a
+                        # turn that never returns must fail the bench, not hang it
+                        return await asyncio.wait_for(converse(i), SESSION_BUDGET_S)
 
-                bench.holders = list(await asyncio.gather(*(one(i) for i in range(n))))
+                done = await asyncio.gather(*(one(i) for i in range(n)),
+                                            return_exceptions=True)
+                stuck = [r for r in done if isinstance(r, BaseException)]
+                if stuck:
+                    raise RuntimeError(f"{len(stuck)} of {n} sessions did not finish their "
+                                       f"turns within {SESSION_BUDGET_S} s (first: {stuck[0]!r})")
+                bench.holders = [h for h in done if isinstance(h, Holder)]
                 elapsed = time.perf_counter() - started
                 memory_ids = await bench.memories()
                 for k, h in enumerate(bench.holders):

@@ -30,7 +30,7 @@ LIVEKIT = {"LIVEKIT_URL": "ws://127.0.0.1:7880", "LIVEKIT_API_KEY": "bench",
            "LIVEKIT_API_SECRET": "bench-secret-bench-secret-bench-secret-1234"}
 
 
-async def baseline(backend: Backend, data_dir: Any, n: int) -> dict[str, float]:
+async def baseline(backend: Backend, data_dir: Any, n: int) -> dict[str, float | int | None]:
     """One INSERT of the session row + the config SETEX + one LiveKit token
     signing, in a tight loop, on the same database and store."""
     settings = build_settings(data_dir=data_dir, env="test", database_url=backend.database_url,

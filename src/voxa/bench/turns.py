@@ -11,7 +11,15 @@ import httpx
 from livekit.agents import Agent, AgentSession
 
 from voxa.agent.scripted_llm import ScriptedLLM
-from voxa.bench.common import BENCH_LIMITS, Backend, report, scratch_dir, serve, summary_ms
+from voxa.bench.common import (
+    BENCH_LIMITS,
+    Backend,
+    ratio,
+    report,
+    scratch_dir,
+    serve,
+    summary_ms,
+)
 from voxa.bench.http_load import closed_loop, paced
 
 
@@ -81,9 +89,10 @@ async def run(backend_name: str, quick: bool) -> None:
         results["naive"][conc] = {"turns_per_s": round(res.rate, 1), "errors": res.errors,
                                   **summary_ms(res.latencies)}
     lv, nv, pc = results["levels"], results["naive"], results["paced"]
-    results["throughput_ratio_at_100"] = round(lv[100]["turns_per_s"] / nv[100]["turns_per_s"], 2)
-    results["paced_p99_growth_1_to_100"] = round(pc[100]["p99_ms"] / pc[1]["p99_ms"], 2)
-    results["closed_loop_p99_growth_1_to_100"] = round(lv[100]["p99_ms"] / lv[1]["p99_ms"], 2)
+    results["throughput_ratio_at_100"] = ratio(lv[100]["turns_per_s"], nv[100]["turns_per_s"])
+    # None where one side has too few samples for a p99 (common.min_samples)
+    results["paced_p99_growth_1_to_100"] = ratio(pc[100]["p99_ms"], pc[1]["p99_ms"])
+    results["closed_loop_p99_growth_1_to_100"] = ratio(lv[100]["p99_ms"], lv[1]["p99_ms"])
     rows = []
     for conc in levels:
         rows.append([conc, lv[conc]["turns_per_s"], lv[conc]["p50_ms"], lv[conc]["p99_ms"],

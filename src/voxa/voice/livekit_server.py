@@ -44,6 +44,10 @@ def _free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(s.getsockname()[1])
 
 
+class _PortTaken(Exception):
+    """Another process bound one of livekit-server's ports first."""
+
+
 @dataclass(frozen=True, slots=True)
 class LiveKitEndpoint:
     url: str
@@ -93,11 +97,31 @@ class LiveKitDevServer:
             f"keys:\n  {self.api_key}: {self.api_secret}\n"
         )
 
-    def start(self, *, wait_s: float = 30) -> LiveKitEndpoint:
+    def start(self, *, wait_s: float = 30, attempts: int = 3) -> LiveKitEndpoint:
+        """livekit-server cannot bind port 0 and report it: its ports are chosen
+        free just before it starts, so another process can take one in between.
+        If that happened (it exits with "address already in use"), choose fresh
+        ports and start again."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(wait_s)
+            except _PortTaken:
+                if attempt == attempts:
+                    raise RuntimeError("livekit-server: its ports were taken "
+                                       f"{attempts} times in a row") from None
+                log.warning("livekit_port_taken", attempt=attempt)
+                self.port = _free_port()
+                self.rtc_tcp_port = _free_port()
+                self.rtc_udp_port = _free_port(socket.SOCK_DGRAM)
+        raise AssertionError("unreachable")
+
+    def _start_once(self, wait_s: float) -> LiveKitEndpoint:
         config = self.work_dir / "livekit.yaml"
         config.write_text(self._config())
         config.chmod(0o600)
-        logf = open(self.work_dir / "livekit-server.log", "ab")  # noqa: SIM115 - child owns it
+        log_path = self.work_dir / "livekit-server.log"
+        logged_before = log_path.stat().st_size if log_path.exists() else 0
+        logf = open(log_path, "ab")  # noqa: SIM115 - child owns it
         try:
             self._proc = subprocess.Popen(
                 [str(self.binary), "--config", str(config), "--bind", "127.0.0.1",
@@ -110,7 +134,12 @@ class LiveKitDevServer:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"livekit-server exited; see {self.work_dir}/livekit-server.log")
+                self._proc = None
+                with open(log_path, "rb") as f:
+                    f.seek(logged_before)
+                    if b"address already in use" in f.read():
+                        raise _PortTaken
+                raise RuntimeError(f"livekit-server exited; see {log_path}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{self.port}/", timeout=1).status_code == 200:
                     log.info("livekit_server_started", url=self.endpoint.url, pid=self._proc.pid)
