@@ -88,7 +88,7 @@ class Server:
 @contextmanager
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
           extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
-          start_timeout: float = 120) -> Iterator[Server]:
+          start_timeout: float = 120, workers: int = 1) -> Iterator[Server]:
     """`voxa serve` (by default with the scripted instant model) on a free
     loopback port, ready (and, with ``voice``, its worker registered) on entry,
     stopped on exit. Its output goes to ``data_dir/serve.log``."""
@@ -101,7 +101,8 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
         env["VOXA_DATABASE_URL"] = backend.database_url
     if backend.redis_url:
         env["VOXA_REDIS_URL"] = backend.redis_url
-    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
+    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port),
+            "--workers", str(workers)]
     if not voice:
         args.append("--no-voice")
     log_path = data_dir / "serve.log"
