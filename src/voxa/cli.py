@@ -97,6 +97,18 @@ def _serve_workers(settings: Settings, workers: int, voice: bool,
 
     import uvicorn
 
+    from voxa.storage.db import create_engine
+    from voxa.storage.migrate import migrate
+
+    async def migrate_once() -> None:
+        # Here, before the processes start, not in each of them at once.
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate_once())
     voice_worker = None
     if voice:
         voice_worker = subprocess.Popen([sys.executable, "-m", "voxa.cli", "worker"])
@@ -323,7 +335,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for name in names:
         if name == "voice" and args.backend != "sqlite":
             continue  # the voice bench runs the embedded setup
-        bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
+        bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm,
+                  workers=args.workers)
     return 0
 
 
@@ -378,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "VOXA_BENCH_REDIS_URL)")
     p.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     p.add_argument("--llm", default="scripted", help="voice bench model: scripted or local")
+    p.add_argument("--workers", type=int, default=1,
+                   help="turns: also run `voxa serve --workers N` and compare (postgres)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("jobs", help="Celery worker + beat for the periodic jobs (distributed)")
