@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from voxa.errors import Busy
 from voxa.kv.base import TTLStore
 from voxa.kv.keys import turn_lease_key, turn_place_key
+from voxa.logs import get_logger
+
+log = get_logger(__name__)
 
 POLL_SECONDS = (0.01, 0.1)  # first and longest wait between lease attempts
 
@@ -53,11 +56,14 @@ class _Renewer:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.ttl / 3)
-            for key in list(self.keys):
-                # Only a key still ours is extended: after a stall past its TTL
-                # another process may hold it.
-                if await self._store.get(key) == self.token:
-                    await self._store.set(key, self.token, ttl=self.ttl)
+            try:
+                for key in list(self.keys):
+                    # Only a key still ours is extended: after a stall past its
+                    # TTL another process may hold it.
+                    if await self._store.get(key) == self.token:
+                        await self._store.set(key, self.token, ttl=self.ttl)
+            except Exception:  # a store hiccup: the next round retries; the fence guards
+                log.warning("turn_lease_renew_failed", exc_info=True)
 
     async def stop(self) -> None:
         self._task.cancel()
@@ -83,6 +89,7 @@ class TurnLeases:
             raise _busy("too many messages waiting on this session; retry shortly")
         gate.users += 1
         renewer = _Renewer(self._store, secrets.token_hex(8), lease_seconds)
+        locked = False
         try:
             await self._take_place(session_id, renewer, queue_limit)
             try:
@@ -90,16 +97,20 @@ class TurnLeases:
             except TimeoutError as exc:
                 raise _busy("the previous message is still being answered; "
                             "retry shortly") from exc
-            try:
-                await self._take_lease(session_id, renewer, deadline)
-                yield
-            finally:
-                gate.lock.release()
+            locked = True
+            await self._take_lease(session_id, renewer, deadline)
+            yield
         finally:
-            await renewer.stop()
-            gate.users -= 1
-            if gate.users == 0:
-                self._gates.pop(session_id, None)
+            try:
+                # The lease goes before the local lock: this process's next
+                # waiter then takes it at once instead of polling for it.
+                await renewer.stop()
+            finally:
+                if locked:
+                    gate.lock.release()
+                gate.users -= 1
+                if gate.users == 0:
+                    self._gates.pop(session_id, None)
 
     async def _take_place(self, session_id: str, renewer: _Renewer, queue_limit: int) -> None:
         places = queue_limit + 1
