@@ -11,7 +11,10 @@ from voxa.storage.tenancy import db_scope
 NAMES = ("sessions", "turns", "isolation", "memory", "history", "voice", "search")
 
 
-def run(name: str, *, backend: str, quick: bool, llm: str = "scripted") -> int:
+def run(name: str, *, backend: str, quick: bool, llm: str = "scripted",
+        workers: int = 1) -> int:
+    if name == "turns" and workers > 1:
+        name = "workers"  # --workers 1 against --workers N, one run
     module = importlib.import_module(f"voxa.bench.{name}")
     # the bench seeds and inspects every tenant's rows directly, as the operator;
     # what it drives through HTTP binds each caller's tenant as usual
@@ -19,6 +22,8 @@ def run(name: str, *, backend: str, quick: bool, llm: str = "scripted") -> int:
         found: object = None
         if name == "voice":
             asyncio.run(module.run(backend, quick, llm=llm))
+        elif name == "workers":
+            asyncio.run(module.run(backend, quick, workers=workers))
         else:
             found = asyncio.run(module.run(backend, quick))
     # a bench that checks something (isolation) returns what it found wrong

@@ -88,7 +88,7 @@ class Server:
 @contextmanager
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
           extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
-          start_timeout: float = 120) -> Iterator[Server]:
+          start_timeout: float = 120, workers: int = 1) -> Iterator[Server]:
     """`voxa serve` (by default with the scripted instant model) on a free
     loopback port, ready (and, with ``voice``, its worker registered) on entry,
     stopped on exit. Its output goes to ``data_dir/serve.log``."""
@@ -104,7 +104,8 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
         # Servers sharing one Redis (tests, benchmarks) count their limits apart
         # unless the caller gives them one prefix on purpose (replica tests).
         env.setdefault("VOXA_REDIS_PREFIX", f"serve-{uuid.uuid4().hex[:8]}:")
-    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port)]
+    args = [sys.executable, "-m", "voxa.cli", "serve", "--port", str(port),
+            "--workers", str(workers)]
     if not voice:
         args.append("--no-voice")
     log_path = data_dir / "serve.log"

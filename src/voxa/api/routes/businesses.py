@@ -155,7 +155,7 @@ async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness
         if voice is not None:
             agent.default_config = {**(agent.default_config or {}), "voice": voice}
         await db.commit()
-    rt.directory.invalidate(business.slug)
+    await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     return _agent_out(agent)
 
 
