@@ -1,4 +1,4 @@
-"""Knowledge base (DESIGN §13): each customer's turn is given only its own
+"""Knowledge base: each customer's turn is given only its own
 business's passages, labelled as data; the reply cites them; deleting or
 editing a document changes the next turn; no match means no invented answer.
 The model is a recording ScriptedLLM (a real ``llm.LLM``) that answers only

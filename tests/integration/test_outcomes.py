@@ -1,4 +1,4 @@
-"""Outcomes (DESIGN §13): closing a session stores its summary, disposition and
+"""Outcomes: closing a session stores its summary, disposition and
 contact once; the owner's session list shows them and filters by outcome."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one agent definition for both channels (DESIGN §6)."""
+"""The one agent definition for both channels."""
 
 from __future__ import annotations
 

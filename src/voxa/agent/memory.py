@@ -1,4 +1,4 @@
-"""Memories, namespaced by (scope, user) — DESIGN §2.5. Every function takes the
+"""Memories, namespaced by (scope, user). Every function takes the
 namespace as required keywords; there is no way to ask for "all memories"."""
 
 from __future__ import annotations

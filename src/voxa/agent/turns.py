@@ -1,4 +1,4 @@
-"""Text turns (DESIGN §6): one turn through the session's assistant — same
+"""Text turns: one turn through the session's assistant — same
 instructions and tools as voice — with the reply persisted before it is
 acknowledged.
 

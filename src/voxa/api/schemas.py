@@ -135,7 +135,7 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     end_reason: str | None
     agent_status: str | None = None
-    # set once the session has ended (DESIGN §13)
+    # set once the session has ended
     outcome: str | None = None
     outcome_summary: str | None = None
     contact_name: str | None = None

@@ -1,46 +1,55 @@
-"""Runs the cleanup job periodically inside ``voxa serve`` (embedded setup).
+"""Periodic jobs inside ``voxa serve`` (the embedded setup): the cleanup job and
+the webhook round. In production Celery's beat runs the same jobs
+(``voxa.jobs.celery_app``).
 
 With several API processes (``voxa serve --workers N``, or replicas sharing a
-store) each runs this schedule, but each tick is claimed in the shared store
-(``set_if_absent``), so the job runs once per interval, not once per process.
-"""
+store) each runs these schedules, but each tick is claimed in the shared store
+(``set_if_absent``), so a job runs once per interval, not once per process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from voxa.jobs.cleanup import run_cleanup
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.webhooks.sender import run_due
 
 log = get_logger(__name__)
 
-TICK_KEY = "jobs:cleanup:tick"
+Job = Callable[[Runtime], Awaitable[Any]]
 
 
-class CleanupScheduler:
-    def __init__(self, rt: Runtime, *, interval: float) -> None:
+class PeriodicJob:
+    """Runs ``job`` every ``interval`` seconds until stopped; a failed run is
+    logged and the schedule goes on."""
+
+    def __init__(self, rt: Runtime, job: Job, *, interval: float, name: str) -> None:
         self._rt = rt
+        self._job = job
         self._interval = interval
+        self._name = name
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="voxa-cleanup")
+        self._task = asyncio.create_task(self._loop(), name=f"voxa-{self._name}")
 
     async def _claim_tick(self) -> bool:
         # Expires before the next tick, so some process always claims that one.
-        return await self._rt.store.set_if_absent(TICK_KEY, str(os.getpid()),
-                                                  ttl=self._interval * 0.9)
+        return await self._rt.store.set_if_absent(
+            f"jobs:{self._name}:tick", str(os.getpid()), ttl=self._interval * 0.9)
 
     async def _loop(self) -> None:
         while True:
             try:
                 if await self._claim_tick():
-                    await run_cleanup(self._rt)
+                    await self._job(self._rt)
             except Exception:  # a failed run must not stop the schedule
-                log.exception("cleanup_failed")
+                log.exception("periodic_job_failed", job=self._name)
             await asyncio.sleep(self._interval)
 
     async def stop(self) -> None:
@@ -49,3 +58,13 @@ class CleanupScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def cleanup_schedule(rt: Runtime, *, interval: float) -> PeriodicJob:
+    return PeriodicJob(rt, run_cleanup, interval=interval, name="cleanup")
+
+
+def webhook_dispatcher(rt: Runtime, *, interval: float) -> PeriodicJob:
+    """Sends due webhook deliveries (claimed per delivery, so any number of
+    runners never send one twice)."""
+    return PeriodicJob(rt, run_due, interval=interval, name="webhooks")

@@ -1,1 +1,1 @@
-"""A business's knowledge base (DESIGN §13): documents, passages, retrieval."""
+"""A business's knowledge base: documents, passages, retrieval."""

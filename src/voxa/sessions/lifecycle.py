@@ -1,4 +1,4 @@
-"""The one lifecycle (DESIGN §2.7, §3): ending and timing out mark the row,
+"""The one lifecycle: ending and timing out mark the row,
 delete every cache key the session owns and delete the session's LiveKit room
 (which disconnects the caller and the agent). Used by the API, the agent and
 cleanup."""

@@ -1,4 +1,4 @@
-"""A finished session's outcome (DESIGN §13): a short summary, a disposition
+"""A finished session's outcome: a short summary, a disposition
 and the contact details the customer gave, stored on the session row once, as
 the one lifecycle closes it.
 

@@ -1,4 +1,4 @@
-"""An owner's search over its business's conversations (DESIGN §13): words in
+"""An owner's search over its business's conversations: words in
 messages (full-text indexed by migration 0006), session summaries and tickets,
 newest first, paged by a cursor (the last hit's time). Scoped to one business
 by the required ``scope``, and by row-level security on PostgreSQL."""

@@ -1,4 +1,4 @@
-"""Table models (DESIGN §5). API schemas live in ``voxa.api.schemas``; these
+"""Table models. API schemas live in ``voxa.api.schemas``; these
 never leave the storage and service layers."""
 
 from __future__ import annotations

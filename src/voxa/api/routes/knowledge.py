@@ -1,4 +1,4 @@
-"""A business's knowledge base (DESIGN §13): its owners add, replace and delete
+"""A business's knowledge base: its owners add, replace and delete
 FAQ entries and documents; customers' turns retrieve from them."""
 
 from __future__ import annotations

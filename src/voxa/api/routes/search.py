@@ -1,4 +1,4 @@
-"""An owner's search over its business's conversations (DESIGN §13)."""
+"""An owner's search over its business's conversations."""
 
 from __future__ import annotations
 
