@@ -142,13 +142,18 @@ class TextTurns:
         tenant = row.business_id or f"general:{row.user_id}"
         per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
         waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
-        async with self._turn_slot(row.session_id):
-            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
-            waiting.end()
-            try:
-                return await self._turn(row, text, client_message_id, on_delta, on_accepted)
-            finally:
-                await slot.release()
+        try:
+            async with self._turn_slot(row.session_id):
+                slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+                waiting.end()
+                try:
+                    return await self._turn(row, text, client_message_id, on_delta,
+                                            on_accepted)
+                finally:
+                    await slot.release()
+        finally:
+            if waiting.is_recording():  # refused while waiting: the wait still ends
+                waiting.end()
 
     def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
                            on_delta: OnDelta, on_accepted: Callable[[AgentMessage],
