@@ -72,8 +72,79 @@ def _embedded_livekit(settings: Settings, enabled: bool) -> tuple[Settings, Any]
 KEEP_ALIVE_SECONDS = 75
 
 
+def workers_refused(settings: Settings, workers: int) -> str | None:
+    """Why ``--workers N`` cannot run on this setup (None when it can): API
+    processes share turn leases, limits and caches through Redis and need a
+    database several processes write at once."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    if not settings.redis_url:
+        return ("--workers above 1 needs Redis (VOXA_REDIS_URL): the processes share "
+                "turn leases, limits and caches through it; the in-process store is per process")
+    if not settings.effective_database_url.startswith("postgresql"):
+        return ("--workers above 1 needs PostgreSQL (VOXA_DATABASE_URL): SQLite takes one "
+                "writer at a time")
+    return None
+
+
+def _serve_workers(settings: Settings, workers: int, voice: bool,
+                   livekit_server: Any, port_file: str | None) -> int:
+    """Several API processes (uvicorn's supervisor restarts one that dies). The
+    voice worker runs once, as its own process beside them; the cleanup
+    schedule runs in each but every tick is claimed once in the store."""
+    import subprocess
+    import sys
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from voxa.storage.db import create_engine
+    from voxa.storage.migrate import migrate
+
+    async def migrate_once() -> None:
+        # Here, before the processes start, not in each of them at once.
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate_once())
+    voice_worker = None
+    if voice:
+        voice_worker = subprocess.Popen([sys.executable, "-m", "voxa.cli", "worker"])
+    config = uvicorn.Config("voxa.api.app:app_from_environment", factory=True,
+                            workers=workers, host=settings.host, port=settings.port,
+                            log_level="warning", access_log=False,
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    # one socket bound here and shared by the processes (what uvicorn.run does),
+    # so that with --port 0 the chosen port is known and written to --port-file
+    sock = config.bind_socket()
+    port = int(sock.getsockname()[1])
+    log.info("serve_starting", url=f"http://{settings.host}:{port}", workers=workers,
+             database=settings.effective_database_url.split("://")[0], store="redis",
+             livekit=settings.livekit_url or None, voice=voice)
+    if port_file:
+        _write_port_file(Path(port_file), port)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if voice_worker is not None:
+            voice_worker.terminate()
+            try:
+                voice_worker.wait(timeout=60)  # it finishes its calls first
+            except subprocess.TimeoutExpired:
+                voice_worker.kill()
+        if livekit_server is not None:
+            asyncio.run(livekit_server.astop())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
+    import sys
 
     import uvicorn
 
@@ -81,12 +152,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from voxa.settings import settings_env
 
     settings = _settings(args, host=args.host, port=args.port)
+    refused = workers_refused(settings, args.workers)
+    if refused is not None:
+        sys.stderr.write(f"voxa serve: {refused}\n")
+        return 2
     settings, livekit_server = _embedded_livekit(settings, not args.no_voice)
     voice = settings.livekit_configured and not args.no_voice
     if voice and not settings.redis_url and settings.store == "memory":
         # Voice jobs run in child processes: share the store through the database.
         settings = settings.model_copy(update={"store": "sql"})
     os.environ.update(settings_env(settings))
+    if args.workers > 1:
+        return _serve_workers(settings, args.workers, voice, livekit_server, args.port_file)
     # uvicorn re-raises SIGTERM after its graceful shutdown, so cleanup lives
     # in the app's lifespan (and the child also dies with us: PR_SET_PDEATHSIG).
     app = create_app(settings, run_scheduler=True, run_voice=voice,
@@ -285,7 +362,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if name == "voice" and args.backend != "sqlite":
             continue  # the voice bench runs the embedded setup
         failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm,
-                            runs=args.runs)
+                            runs=args.runs, workers=args.workers)
     return failed
 
 
@@ -301,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the port the API listens on to PATH once bound")
     p.add_argument("--no-voice", action="store_true",
                    help="do not start livekit-server / the voice worker")
+    p.add_argument("--workers", type=int, default=1,
+                   help="API processes (above 1 needs PostgreSQL and Redis)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply database migrations")
@@ -343,6 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=1,
                    help="repeat N times; then print each figure's median, min and max over "
                         "the runs (counts of failures and crossings: their sum)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="turns: also run `voxa serve --workers N` and compare (postgres)")
     p.set_defaults(func=cmd_bench)
 
     from voxa.eval import cli as eval_cli

@@ -96,9 +96,10 @@ async def open_runtime(
         settings=settings,
         engine=engine,
         db=session_factory(engine),
-        store=store or create_store(settings.redis_url, prefix=settings.redis_prefix,
-                                    kind=settings.store,
-                                    database_url=settings.effective_database_url),
+        # ``is None``: an empty MemoryStore is falsy (it has a length).
+        store=store if store is not None else create_store(
+            settings.redis_url, prefix=settings.redis_prefix, kind=settings.store,
+            database_url=settings.effective_database_url),
         signer=TokenSigner(settings.signing_key(), operator_token=operator),
         voices=VoiceCatalog.load(settings.voices_file),
         livekit=livekit_tokens(settings),

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4000, gt=0)
     turn_queue_limit: int = Field(default=8, gt=0)
     turn_wait_seconds: float = Field(default=60, gt=0)
+    # -- scale-out (turns across API processes) --
+    # A text turn's lease in the shared store: renewed every third of this while
+    # the turn runs; a crashed process's turn frees its session after it.
+    turn_lease_seconds: float = Field(default=5, gt=0)
 
     # -- page security headers --
     # Extra origins the pages may connect to, on top of their own and the

@@ -48,8 +48,9 @@ async def test_a_refused_total_returns_the_business_slot(runtime: Runtime) -> No
 async def test_a_crashed_holders_slots_expire(runtime: Runtime) -> None:
     model = line(runtime, total=1, ttl=2)
     crashed = await model.acquire("biz-a", per_tenant=1)
-    # A process that dies stops refreshing: simulate by stopping the refresher.
-    crashed._refresher.cancel()
+    # A process that dies stops refreshing (and never releases): simulate by
+    # stopping the refresher alone.
+    await crashed._keepalive.stop()
     with pytest.raises(Unavailable):
         await model.acquire("biz-a", per_tenant=1)
     deadline = asyncio.get_running_loop().time() + 10

@@ -84,8 +84,10 @@ async def test_texts_stored_before_validation_still_start_sessions(
             .where(Business.slug == "old-co"))).scalar_one()
         agent.greeting = {"customer": f"Hi {{name}}! {payload}"}
         agent.instructions = {"customer": f"Be kind. {payload}"}
+        business_id = agent.business_id
         await db.commit()
-    runtime.directory.invalidate("old-co")
+    assert business_id is not None
+    await runtime.directory.changed(runtime.store, business_id=business_id, slug="old-co")
     s = await start_customer(client, "old-co", name="Mia")
     assert s["greeting"] == f"Hi Mia! {payload}"
     r = await client.post(f"/v1/sessions/{s['session_id']}/messages", json={"text": "hello"},

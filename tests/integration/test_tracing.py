@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from tests.helpers import bearer, create_business, start_customer
+from voxa.kv.keys import turn_lease_key
 from voxa.runtime import Runtime
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -124,3 +125,25 @@ async def test_replayed_turn_has_no_model_call(client: httpx.AsyncClient,
     names = [sp.name for sp in spans.get_finished_spans()]
     assert "voxa.turn" in names and "voxa.turn.accept" in names
     assert "voxa.turn.model_call" not in names
+
+
+async def test_a_turn_refused_while_waiting_still_ends_its_wait_span(
+        client: httpx.AsyncClient, runtime: Runtime, spans: InMemorySpanExporter,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await create_business(client, "trace-busy")
+    s = await start_customer(client, "trace-busy")
+    sid = s["session_id"]
+    # Another process holds the session's turn for longer than this turn may wait.
+    await runtime.store.set(turn_lease_key(sid), "another-process", ttl=30)
+    monkeypatch.setattr(runtime, "settings",
+                        runtime.settings.model_copy(update={"turn_wait_seconds": 0.3}))
+    spans.clear()
+    r = await client.post(f"/v1/sessions/{sid}/messages", json={"text": "hello?"},
+                          headers=bearer(s["session_token"]))
+    assert r.status_code == 429 and r.json()["error"]["code"] == "session_busy", r.text
+    got = list(spans.get_finished_spans())
+    turn, wait = _one(got, "voxa.turn"), _one(got, "voxa.turn.lock_wait")
+    assert turn.context is not None and _parent_of(wait) == turn.context.span_id
+    assert wait.end_time is not None and turn.end_time is not None
+    assert wait.end_time <= turn.end_time
+    assert "voxa.turn.model_call" not in [sp.name for sp in got]

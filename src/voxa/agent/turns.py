@@ -2,10 +2,13 @@
 instructions and tools as voice — with the reply persisted before it is
 acknowledged.
 
-Turns of one session are serialized (a waiting line with a bound); a
-``client_message_id`` makes a retry return the stored result instead of
-running twice. The LLM is shared by all sessions; no database connection is
-held while the model thinks.
+Turns of one session are serialized across every API process (a lease in
+the shared store, a bounded waiting line, a fencing number in the database —
+see ``turn_lease``); a ``client_message_id`` (unique per session in the
+database) makes a retry return the stored result instead of running twice.
+While a voice agent answers the session, text turns are refused: one
+conversation has one answering agent. The LLM is shared by all sessions; no
+database connection is held while the model thinks.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import contextlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from livekit.agents import APIError, llm
@@ -33,10 +36,12 @@ from voxa.agent.context_window import (
 from voxa.agent.extract import extract_memories
 from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.agent.routed import finish, prepare
+from voxa.agent.turn_lease import TurnLeases
 from voxa.context import session_scope
 from voxa.domain import SessionStatus
-from voxa.errors import Busy, Gone, UpstreamError
+from voxa.errors import Busy, Conflict, Gone, UpstreamError
 from voxa.knowledge.retrieval import knowledge_for_turn
+from voxa.kv.keys import agent_pid_key, business_version_key
 from voxa.limits import catalog
 from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
@@ -63,10 +68,18 @@ class TurnResult:
     replayed: bool = False
 
 
-@dataclass
-class _Gate:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    message: AgentMessage
+    reply: AgentMessage | None  # set when a retry finds its turn already answered
+    fence: int = 0  # the turn's number; its reply is stored only while current
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedAssistant:
+    expires: float
+    version: str  # the business's settings version it was built with
+    assistant: VoxaAssistant
 
 
 @dataclass
@@ -85,39 +98,31 @@ class TextTurns:
         self.rt = rt
         self.llm = model
         self.summarizer = summarizer or ExtractiveSummarizer()
-        self._gates: dict[str, _Gate] = {}
+        self._leases = TurnLeases(rt.store)
         self._background: set[asyncio.Task[TurnResult]] = set()
         # Each session's assistant (persona + tools bound to it), kept while the
         # conversation is active: building one costs two queries and tool set-up.
-        self._assistants: OrderedDict[str, tuple[float, VoxaAssistant]] = OrderedDict()
+        # Its business's settings version is checked every turn, so an owner's
+        # change reaches the next turn on every replica.
+        self._assistants: OrderedDict[str, _CachedAssistant] = OrderedDict()
 
     @property
     def model_name(self) -> str:
         return self.llm.model
 
     # -- serialization ------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def _turn_slot(self, session_id: str) -> AsyncIterator[None]:
+    def _turn_slot(self, session_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         s = self.rt.settings
-        gate = self._gates.setdefault(session_id, _Gate())
-        if gate.users > s.turn_queue_limit:
-            raise Busy("too many messages waiting on this session; retry shortly",
-                       code="session_busy", retry_after=1)
-        gate.users += 1
-        try:
-            try:
-                await asyncio.wait_for(gate.lock.acquire(), s.turn_wait_seconds)
-            except TimeoutError as exc:
-                raise Busy("the previous message is still being answered; retry shortly",
-                           code="session_busy", retry_after=1) from exc
-            try:
-                yield
-            finally:
-                gate.lock.release()
-        finally:
-            gate.users -= 1
-            if gate.users == 0:
-                self._gates.pop(session_id, None)
+        return self._leases.hold(session_id, queue_limit=s.turn_queue_limit,
+                                 wait_seconds=s.turn_wait_seconds,
+                                 lease_seconds=s.turn_lease_seconds)
+
+    async def _refuse_if_voice_agent(self, row: AgentSession) -> None:
+        """A voice agent answering this session would not see a text turn
+        answered beside it: refuse instead of answering in parallel."""
+        if await self.rt.store.exists(agent_pid_key(row.session_id)):
+            raise Conflict("a voice agent is answering this session; speak to it, or "
+                           "send text once the call has ended", code="voice_agent_active")
 
     # -- public entry points ------------------------------------------------
     @traced("voxa.turn", lambda self, row, *_, **__: {
@@ -133,16 +138,22 @@ class TextTurns:
         async with self.rt.db() as db:
             overrides = await business_overrides(db, row.business_id)
         await admit_turn(self.rt.limiter, row, overrides)
+        await self._refuse_if_voice_agent(row)
         tenant = row.business_id or f"general:{row.user_id}"
         per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
         waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
-        async with self._turn_slot(row.session_id):
-            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
-            waiting.end()
-            try:
-                return await self._turn(row, text, client_message_id, on_delta, on_accepted)
-            finally:
-                await slot.release()
+        try:
+            async with self._turn_slot(row.session_id):
+                slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+                waiting.end()
+                try:
+                    return await self._turn(row, text, client_message_id, on_delta,
+                                            on_accepted)
+                finally:
+                    await slot.release()
+        finally:
+            if waiting.is_recording():  # refused while waiting: the wait still ends
+                waiting.end()
 
     def send_in_background(self, row: AgentSession, text: str, client_message_id: str | None,
                            on_delta: OnDelta, on_accepted: Callable[[AgentMessage],
@@ -163,14 +174,21 @@ class TextTurns:
     ASSISTANT_TTL = 300.0
     MAX_ASSISTANTS = 2_000
 
+    async def _settings_version(self, row: AgentSession) -> str:
+        if row.business_id is None:
+            return ""
+        return await self.rt.store.get(business_version_key(row.business_id)) or ""
+
     async def _assistant(self, row: AgentSession) -> VoxaAssistant:
         now = time.monotonic()
+        version = await self._settings_version(row)
         hit = self._assistants.get(row.session_id)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit.expires > now and hit.version == version:
             self._assistants.move_to_end(row.session_id)
-            return hit[1]
+            return hit.assistant
         assistant = await build_assistant(self.rt, row)
-        self._assistants[row.session_id] = (now + self.ASSISTANT_TTL, assistant)
+        self._assistants[row.session_id] = _CachedAssistant(now + self.ASSISTANT_TTL, version,
+                                                            assistant)
         while len(self._assistants) > self.MAX_ASSISTANTS:
             self._assistants.popitem(last=False)
         return assistant
@@ -180,9 +198,9 @@ class TextTurns:
 
     # -- one turn -----------------------------------------------------------
     @traced("voxa.turn.accept")
-    async def _accept(self, row: AgentSession, text: str, cmid: str | None
-                      ) -> tuple[AgentMessage, AgentMessage | None]:
-        """Persist the user message (or find the one a retry refers to)."""
+    async def _accept(self, row: AgentSession, text: str, cmid: str | None) -> _Accepted:
+        """Persist the user message and take the turn's fencing number (or find
+        the message, and its reply, a retry refers to)."""
         scope = Scope.user(row.user_id, row.business_id)
         async with self.rt.db() as db:
             if cmid:
@@ -192,19 +210,29 @@ class TextTurns:
                         AgentMessage.session_id == row.session_id,
                         AgentMessage.reply_to_id == existing.id,
                         AgentMessage.role == "assistant"))).scalar_one_or_none()
-                    return existing, reply
+                    if reply is not None:
+                        return _Accepted(existing, reply)
+                    # Its earlier attempt failed or its process died: answer it now.
+                    fence = await sessions_repo.open_turn(db, row.session_id, scope=scope,
+                                                          messages=0)
+                    if fence is None:
+                        raise Gone("the session has ended; start a new one",
+                                   code="session_ended")
+                    await db.commit()
+                    return _Accepted(existing, None, fence)
             message = AgentMessage(session_id=row.session_id, role="user", content=text,
                                    client_message_id=cmid)
             db.add(message)
-            if await sessions_repo.add_messages(db, row.session_id, 1, scope=scope) is None:
+            fence = await sessions_repo.open_turn(db, row.session_id, scope=scope)
+            if fence is None:
                 await db.rollback()
                 raise Gone("the session has ended; start a new one", code="session_ended")
             try:
                 await db.commit()
-            except IntegrityError:  # the same retry raced in through another replica
+            except IntegrityError:  # the same id committed by a turn whose lease lapsed
                 await db.rollback()
                 return await self._accept(row, text, cmid)
-            return message, None
+            return _Accepted(message, None, fence)
 
     async def _learn(self, row: AgentSession, text: str) -> None:
         facts = extract_memories(text)
@@ -226,9 +254,10 @@ class TextTurns:
         row = await expire_if_overdue(self.rt, row)
         if row.status != SessionStatus.active:
             raise Gone("the session has ended; start a new one", code="session_ended")
-        message, reply = await self._accept(row, text, cmid)
-        if reply is not None:
-            return TurnResult(message, reply, replayed=True)
+        accepted = await self._accept(row, text, cmid)
+        message = accepted.message
+        if accepted.reply is not None:
+            return TurnResult(message, accepted.reply, replayed=True)
         if on_accepted is not None:
             await on_accepted(message)
         await self._learn(row, message.content)
@@ -246,7 +275,8 @@ class TextTurns:
             chat_ctx = self._chat_context(assistant, window, memories, knowledge)
             generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
-            reply = await self._persist_reply(row, message, generated, latency_ms)
+            reply = await self._persist_reply(row, message, generated, latency_ms,
+                                              fence=accepted.fence)
             self._after_turn(row, generated, latency_ms)
         return TurnResult(message, reply)
 
@@ -339,7 +369,8 @@ class TextTurns:
 
     @traced("voxa.turn.persist")
     async def _persist_reply(self, row: AgentSession, message: AgentMessage,
-                             generated: _Generated, latency_ms: int) -> AgentMessage:
+                             generated: _Generated, latency_ms: int, *, fence: int
+                             ) -> AgentMessage:
         reply = AgentMessage(
             session_id=row.session_id, role="assistant", content=generated.text,
             reply_to_id=message.id,
@@ -352,9 +383,11 @@ class TextTurns:
                 db.add(tm)
             db.add(reply)
             added = 1 + len(generated.tool_messages)
-            count = await sessions_repo.add_messages(db, row.session_id, added, scope=scope)
+            count = await sessions_repo.add_messages(db, row.session_id, added, scope=scope,
+                                                     fence=fence)
             if count is None:
                 await db.rollback()
+                await self._refuse_stale_reply(row, fence)
                 raise Gone("the session ended while the assistant was replying",
                            code="session_ended")
             await db.commit()
@@ -363,6 +396,17 @@ class TextTurns:
                 if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
                     await db.commit()
         return reply
+
+    async def _refuse_stale_reply(self, row: AgentSession, fence: int) -> None:
+        """This turn's lease lapsed (a stall) and a later turn took the session:
+        its reply is dropped, never stored beside the later one's."""
+        async with self.rt.db() as db:
+            current = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        if current is not None and current.status == SessionStatus.active \
+                and current.turn_seq != fence:
+            log.warning("turn_fenced_out", fence=fence, current=current.turn_seq)
+            raise Busy("this message took too long and was superseded; retry it",
+                       code="session_busy", retry_after=1)
 
     def _after_turn(self, row: AgentSession, generated: _Generated, latency_ms: int) -> None:
         m = self.rt.metrics

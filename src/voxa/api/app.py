@@ -85,6 +85,17 @@ async def start_voice_worker(settings: Settings, stack: AsyncExitStack) -> None:
     log.info("voice_worker_started", agent_name=settings.livekit_agent_name)
 
 
+def app_from_environment() -> FastAPI:
+    """One API process of ``voxa serve --workers N``: settings from the
+    environment its parent exported; the voice worker runs beside, once."""
+    from voxa.logs import configure_logging
+    from voxa.settings import build_settings
+
+    settings = build_settings()
+    configure_logging(settings)
+    return create_app(settings, run_scheduler=True, run_voice=False)
+
+
 def create_app(
     settings: Settings, *, runtime: Runtime | None = None, model: llm.LLM[Any] | None = None,
     run_scheduler: bool = False, run_voice: bool = False,

@@ -80,7 +80,7 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # What a handler raises itself. Limits (429) are on signup, login, session
 # starts and messages; the shared model's waiting line (503) on messages.
-_MESSAGE_ERRORS = frozenset({400, 410, 429, 502, 503})
+_MESSAGE_ERRORS = frozenset({400, 409, 410, 429, 502, 503})
 _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     accounts.create_business: frozenset({400, 403, 409, 429}),
     # 403: "cookie": true from another origin (csrf_failed).

@@ -19,7 +19,10 @@ COUNTS = ("errors", "failed", "crossings", "total_crossings", "missed_replies",
           "warm_up_failed")
 
 
-def run(name: str, *, backend: str, quick: bool, llm: str = "scripted", runs: int = 1) -> int:
+def run(name: str, *, backend: str, quick: bool, llm: str = "scripted", runs: int = 1,
+        workers: int = 1) -> int:
+    if name == "turns" and workers > 1:
+        name = "workers"  # --workers 1 against --workers N, one run
     module = importlib.import_module(f"voxa.bench.{name}")
     results: list[dict[str, Any]] = []
     token = RESULTS.set(results)
@@ -32,6 +35,8 @@ def run(name: str, *, backend: str, quick: bool, llm: str = "scripted", runs: in
                 found: object = None
                 if name == "voice":
                     asyncio.run(module.run(backend, quick, llm=llm))
+                elif name == "workers":
+                    asyncio.run(module.run(backend, quick, workers=workers))
                 else:
                     found = asyncio.run(module.run(backend, quick))
             # a bench that checks something (isolation) returns what it found wrong

@@ -83,7 +83,7 @@ class Server:
 @contextmanager
 def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
           extra_env: dict[str, str] | None = None, log_level: str = "WARNING",
-          start_timeout: float = 120) -> Iterator[Server]:
+          start_timeout: float = 120, workers: int = 1) -> Iterator[Server]:
     """`voxa serve` (by default with the scripted instant model) on a loopback
     port it binds itself (``--port 0``: no port is chosen free and then
     released for someone else to take), ready (and, with ``voice``, its worker
@@ -103,7 +103,7 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
     port_file = data_dir / "serve.port"
     port_file.unlink(missing_ok=True)
     args = [sys.executable, "-m", "voxa.cli", "serve", "--port", "0", "--port-file",
-            str(port_file)]
+            str(port_file), "--workers", str(workers)]
     if not voice:
         args.append("--no-voice")
     log_path = data_dir / "serve.log"

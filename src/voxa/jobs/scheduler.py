@@ -1,11 +1,16 @@
 """Periodic jobs inside ``voxa serve`` (the embedded setup): the cleanup job and
 the webhook round. In production Celery's beat runs the same jobs
-(``voxa.jobs.celery_app``)."""
+(``voxa.jobs.celery_app``).
+
+With several API processes (``voxa serve --workers N``, or replicas sharing a
+store) each runs these schedules, but each tick is claimed in the shared store
+(``set_if_absent``), so a job runs once per interval, not once per process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,10 +38,16 @@ class PeriodicJob:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"voxa-{self._name}")
 
+    async def _claim_tick(self) -> bool:
+        # Expires before the next tick, so some process always claims that one.
+        return await self._rt.store.set_if_absent(
+            f"jobs:{self._name}:tick", str(os.getpid()), ttl=self._interval * 0.9)
+
     async def _loop(self) -> None:
         while True:
             try:
-                await self._job(self._rt)
+                if await self._claim_tick():
+                    await self._job(self._rt)
             except Exception:  # a failed run must not stop the schedule
                 log.exception("periodic_job_failed", job=self._name)
             await asyncio.sleep(self._interval)

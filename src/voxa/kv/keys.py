@@ -26,3 +26,18 @@ def all_session_keys(session_id: str) -> tuple[str, str, str, str]:
         agent_pid_key(session_id),
         conversation_key(session_id),
     )
+
+
+def turn_lease_key(session_id: str) -> str:
+    """Held by the process answering the session's current text turn."""
+    return f"turn:{session_id}:lease"
+
+
+def turn_place_key(session_id: str, place: int) -> str:
+    """One place in the session's waiting line (the holder's included)."""
+    return f"turn:{session_id}:place:{place}"
+
+
+def business_version_key(business_id: str) -> str:
+    """Changes whenever the business's agent settings change (any replica)."""
+    return f"version:business:{business_id}"

@@ -98,7 +98,7 @@ async def _resolve_business(rt: Runtime, db: AsyncSession, slug: str | None
                             ) -> tuple[Business, AgentConfig | None]:
     if not slug:
         raise InvalidInput("this role needs a business", code="business_required")
-    found = await rt.directory.lookup(db, slug)
+    found = await rt.directory.lookup(db, slug, versions=rt.store)
     if found is None or found[0].status != "active":
         raise NotFound(f"unknown business {slug!r}", code="unknown_business")
     return found

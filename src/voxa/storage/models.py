@@ -103,6 +103,9 @@ class AgentSession(Base):
     website_domain: Mapped[str | None] = mapped_column(String(255))
     ip_address: Mapped[str | None] = mapped_column(String(64))
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The fencing token of text turns: bumped by each turn that holds the
+    # session's lease; a reply is stored only while its number is still current.
+    turn_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     context_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -117,6 +117,7 @@ async def patch_business_settings(body: BusinessSettingsPatch, business: OwnedBu
                     db, origins, scope=Scope.business(business.id)):
                 raise NotFound("business not found", code="unknown_business")
             await db.commit()
+        await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     return BusinessSettingsOut(allowed_origins=origins)
 
 
@@ -157,7 +158,7 @@ async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness
         if voice is not None:
             agent.default_config = {**(agent.default_config or {}), "voice": voice}
         await db.commit()
-    rt.directory.invalidate(business.slug)
+    await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     return _agent_out(agent)
 
 

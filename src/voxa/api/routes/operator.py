@@ -49,6 +49,6 @@ async def patch_limits(body: LimitsPatch, slug: SlugPath, rt: RuntimeDep,
                   if v is not None}
         business.limits = merged
         await db.commit()
-    rt.directory.invalidate(slug)
+    await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     log.info("business_limits_set", business=slug, overrides=merged)
     return _out(rt, business)

@@ -61,15 +61,33 @@ async def touch(db: AsyncSession, session_id: str, *, scope: Scope) -> bool:
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scope: Scope
-                       ) -> int | None:
+async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scope: Scope,
+                       fence: int | None = None) -> int | None:
     """Record activity and ``messages`` new messages; the new message count, or
-    None when the session is not active (nothing is changed then)."""
+    None when the session is not active — or, given ``fence``, when a later
+    turn has taken the session since (nothing is changed then)."""
     stmt = (
         update(AgentSession)
         .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages)
         .returning(AgentSession.message_count)
+    )
+    if fence is not None:
+        stmt = stmt.where(AgentSession.turn_seq == fence)
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def open_turn(db: AsyncSession, session_id: str, *, scope: Scope, messages: int = 1
+                    ) -> int | None:
+    """Record the user's message of a new turn (``messages``: 0 when a retry
+    answers one already stored) and take the turn's fencing number (the
+    previous one + 1); None when the session is not active."""
+    stmt = (
+        update(AgentSession)
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
+        .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages,
+                turn_seq=AgentSession.turn_seq + 1)
+        .returning(AgentSession.turn_seq)
     )
     return (await db.execute(stmt)).scalar_one_or_none()
 
