@@ -179,10 +179,10 @@ class Settings(BaseSettings):
     # at most this long (then they are closed); a second SIGTERM closes at once.
     # Keep the orchestrator's grace period (terminationGracePeriodSeconds,
     # stop_grace_period) a little longer.
-    worker_drain_seconds: float = Field(default=600, gt=0)
+    worker_drain_seconds: float = Field(default=540, gt=0)
     # SIGTERM to `voxa serve`: it stops accepting connections and lets the
     # requests in flight (text turns) finish, at most this long.
-    api_drain_seconds: float = Field(default=30, gt=0)
+    api_drain_seconds: float = Field(default=25, gt=0)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
