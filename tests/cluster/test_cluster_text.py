@@ -106,9 +106,9 @@ async def test_a_replica_killed_mid_turn_loses_nothing_and_a_retry_answers_once(
              "the message %d (killed one + retry)", len(lost), retried_s,
              len(model.calls_for(held)))
 
-    a.wait_exit(30)
+    await asyncio.to_thread(a.wait_exit, 30)
     a.start()  # the replica comes back (as its orchestrator would restart it)
-    a.wait_ready()
+    await asyncio.to_thread(a.wait_ready)
 
 
 async def test_a_replica_drained_with_sigterm_finishes_its_turn_first(
@@ -133,15 +133,18 @@ async def test_a_replica_drained_with_sigterm_finishes_its_turn_first(
     assert a.alive() and not turn.done(), "the replica stopped before its turn ended"
     other = await send(http, b.base, await start(http, b.base, slug), "meanwhile")
     assert other.status_code == 200, other.text  # the other replica serves the rest
+    released_at = time.monotonic()
     model.release(held)
     r = await turn
     assert r.status_code == 200, r.text
     assert r.json()["reply"]["content"] == f"You said: {held}"
-    assert a.wait_exit(60) is not None, "the drained replica did not exit"
-    drain_s = time.monotonic() - drain_at
+    assert await asyncio.to_thread(a.wait_exit, 60) is not None, "the replica did not exit"
+    exited_at = time.monotonic()
     msgs = await history(http, b.base, grant)
     assert unanswered(msgs, [held]) == []
-    log.info("cluster figure: api replica SIGTERM drain: in-flight turn answered, exited "
-             "%.1f s after SIGTERM", drain_s)
+    log.info("cluster figure: api replica SIGTERM drain: the turn was held in the model "
+             "%.1f s after SIGTERM and answered; the replica exited %.1f s after the model "
+             "replied (%.1f s after SIGTERM)", released_at - drain_at,
+             exited_at - released_at, exited_at - drain_at)
     a.start()
-    a.wait_ready()
+    await asyncio.to_thread(a.wait_ready)
