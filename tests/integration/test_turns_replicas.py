@@ -153,6 +153,28 @@ async def test_owner_change_on_one_replica_applies_to_the_next_turn_on_the_other
     assert (await start_customer(b, "cache-co", name="Ben"))["greeting"] == "Ahoy Ben!"
 
 
+async def test_embed_settings_change_on_one_replica_reaches_the_others_directory(
+        replicas: Replicas, second_runtime: Runtime) -> None:
+    a, b = replicas
+    owner = await create_business(a, "origins-co")
+    for name in ("Ann", "Bob"):  # B has the business cached, under its current version
+        await start_customer(b, "origins-co", name=name)
+
+    async def origins_on_b() -> list[str]:
+        async with second_runtime.db() as db:
+            entry = await second_runtime.directory.lookup(db, "origins-co",
+                                                          versions=second_runtime.store)
+        assert entry is not None
+        return list(entry[0].allowed_origins or [])
+
+    assert await origins_on_b() == []
+    r = await a.patch("/v1/businesses/origins-co/settings", headers=bearer(owner["token"]),
+                      json={"allowed_origins": ["https://shop.example"]})
+    assert r.status_code == 200, r.text
+    # Well inside the directory's entry lifetime: only the version makes B reload.
+    assert await origins_on_b() == ["https://shop.example"]
+
+
 async def test_text_refused_while_a_voice_agent_holds_the_session(
         replicas: Replicas, runtime: Runtime, model: RecordingLLM) -> None:
     a, b = replicas

@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 
 from voxa.errors import Busy
 from voxa.kv.base import TTLStore
+from voxa.kv.keepalive import KeepAlive
 from voxa.kv.keys import turn_lease_key, turn_place_key
-from voxa.logs import get_logger
-
-log = get_logger(__name__)
 
 POLL_SECONDS = (0.01, 0.1)  # first and longest wait between lease attempts
 
@@ -41,36 +39,6 @@ def _busy(message: str) -> Busy:
 class _LocalGate:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0
-
-
-class _Renewer:
-    """Keeps the keys this turn holds alive until stopped."""
-
-    def __init__(self, store: TTLStore, token: str, ttl: float) -> None:
-        self._store = store
-        self.token = token
-        self.ttl = ttl
-        self.keys: list[str] = []
-        self._task = asyncio.create_task(self._run(), name="turn-lease-renew")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.ttl / 3)
-            try:
-                for key in list(self.keys):
-                    # Only a key still ours is extended: after a stall past its
-                    # TTL another process may hold it.
-                    if await self._store.get(key) == self.token:
-                        await self._store.set(key, self.token, ttl=self.ttl)
-            except Exception:  # a store hiccup: the next round retries; the fence guards
-                log.warning("turn_lease_renew_failed", exc_info=True)
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        for key in self.keys:
-            await self._store.delete_if_equals(key, self.token)
 
 
 class TurnLeases:
@@ -88,7 +56,8 @@ class TurnLeases:
         if gate.users > queue_limit:
             raise _busy("too many messages waiting on this session; retry shortly")
         gate.users += 1
-        renewer = _Renewer(self._store, secrets.token_hex(8), lease_seconds)
+        renewer = KeepAlive(self._store, secrets.token_hex(8), lease_seconds,
+                            name=f"turn-lease-{session_id}")
         locked = False
         try:
             await self._take_place(session_id, renewer, queue_limit)
@@ -104,7 +73,7 @@ class TurnLeases:
             try:
                 # The lease goes before the local lock: this process's next
                 # waiter then takes it at once instead of polling for it.
-                await renewer.stop()
+                await renewer.release()
             finally:
                 if locked:
                     gate.lock.release()
@@ -112,7 +81,7 @@ class TurnLeases:
                 if gate.users == 0:
                     self._gates.pop(session_id, None)
 
-    async def _take_place(self, session_id: str, renewer: _Renewer, queue_limit: int) -> None:
+    async def _take_place(self, session_id: str, renewer: KeepAlive, queue_limit: int) -> None:
         places = queue_limit + 1
         start = random.randrange(places)
         for i in range(places):
@@ -122,7 +91,7 @@ class TurnLeases:
                 return
         raise _busy("too many messages waiting on this session; retry shortly")
 
-    async def _take_lease(self, session_id: str, renewer: _Renewer, deadline: float) -> None:
+    async def _take_lease(self, session_id: str, renewer: KeepAlive, deadline: float) -> None:
         key = turn_lease_key(session_id)
         pause = POLL_SECONDS[0]
         while not await self._store.set_if_absent(key, renewer.token, ttl=renewer.ttl):

@@ -11,14 +11,13 @@ tenant's flood is refused instead of queueing in front of everyone else.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 import secrets
 from collections.abc import Callable
 
 from voxa.errors import Unavailable
 from voxa.kv.base import TTLStore
+from voxa.kv.keepalive import KeepAlive
 from voxa.limits.keys import limit_key
 from voxa.logs import get_logger
 
@@ -31,27 +30,10 @@ class ModelSlot:
     """Two held slot keys, kept alive until :meth:`release`."""
 
     def __init__(self, store: TTLStore, keys: list[str], token: str, ttl: float) -> None:
-        self._store = store
-        self._keys = keys
-        self._token = token
-        self._ttl = ttl
-        self._refresher = asyncio.create_task(self._refresh(), name="model-slot-refresh")
-
-    async def _refresh(self) -> None:
-        while True:
-            await asyncio.sleep(self._ttl / 3)
-            for key in self._keys:
-                # Only a slot still ours is extended (another process may have
-                # taken it after we stalled past its TTL).
-                if await self._store.get(key) == self._token:
-                    await self._store.set(key, self._token, ttl=self._ttl)
+        self._keepalive = KeepAlive(store, token, ttl, keys=keys, name="model-slot-refresh")
 
     async def release(self) -> None:
-        self._refresher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._refresher
-        for key in self._keys:
-            await self._store.delete_if_equals(key, self._token)
+        await self._keepalive.release()
 
 
 class ModelLine:

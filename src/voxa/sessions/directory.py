@@ -48,6 +48,9 @@ async def settings_version(store: TTLStore, business_id: str) -> str:
     return await store.get(business_version_key(business_id)) or ""
 
 
+_UNREAD = "\0unread"  # never equal to a stored version
+
+
 class BusinessDirectory:
     def __init__(self, *, ttl: float = 5.0, max_entries: int = 10_000) -> None:
         self._ttl = ttl
@@ -67,9 +70,10 @@ class BusinessDirectory:
         found = await _business_and_agent(db, slug)
         if found is not None:
             if hit is None or hit.entry[0].id != found[0].id:
-                # First sight of this business: its version was not read yet.
-                # Read after the rows, an entry can be stale until ``ttl``.
-                version = await settings_version(versions, found[0].id)
+                # First sight of this business: its version was not read before
+                # the rows, so this entry is only good for this lookup; the next
+                # one reads the version first and reloads.
+                version = _UNREAD
             if len(self._entries) >= self._max:
                 self._entries.clear()
             self._entries[slug] = _Cached(now + self._ttl, version, found)

@@ -115,6 +115,7 @@ async def patch_business_settings(body: BusinessSettingsPatch, business: OwnedBu
                     db, origins, scope=Scope.business(business.id)):
                 raise NotFound("business not found", code="unknown_business")
             await db.commit()
+        await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     return BusinessSettingsOut(allowed_origins=origins)
 
 
