@@ -50,6 +50,24 @@ class ClusterNode(LiveKitDevServer):
                 + f"redis:\n  address: {self.redis_address}\n  db: {self.redis_db}\n"
                 + "node_selector:\n  kind: any\n  sort_by: rooms\n")
 
+    def terminate(self) -> None:
+        """SIGTERM to the server alone, as an orchestrator stops a node."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGTERM)
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wait_exit(self, within: float) -> int | None:
+        assert self._proc is not None
+        try:
+            return self._proc.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def log(self) -> str:
+        return (self.work_dir / "livekit-server.log").read_text(errors="replace")
+
     @property
     def node_id(self) -> str:
         """LiveKit's id of this node (as ``room_node_map`` in Redis names it)."""
