@@ -12,13 +12,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from voxa.domain import SessionStatus
 from voxa.storage.models import AgentSession
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
 
-ACTIVE = "active"
-ENDED = "ended"
-TIMEOUT = "timeout"
+
+def _active() -> Any:
+    return AgentSession.status == SessionStatus.active
 
 
 def _scoped(scope: Scope) -> Any:
@@ -54,7 +55,7 @@ async def touch(db: AsyncSession, session_id: str, *, scope: Scope) -> bool:
     """Record activity on an active session; False when it is not active."""
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow())
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -67,7 +68,7 @@ async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scop
     turn has taken the session since (nothing is changed then)."""
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages)
         .returning(AgentSession.message_count)
     )
@@ -83,7 +84,7 @@ async def open_turn(db: AsyncSession, session_id: str, *, scope: Scope, messages
     previous one + 1); None when the session is not active."""
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages,
                 turn_seq=AgentSession.turn_seq + 1)
         .returning(AgentSession.turn_seq)
@@ -98,7 +99,7 @@ async def finish(
     now = utcnow()
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(status=status, ended_at=now, last_activity_at=now, end_reason=reason)
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -109,7 +110,7 @@ async def set_config(
 ) -> bool:
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(config=config, last_activity_at=utcnow())
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -172,7 +173,7 @@ async def stale_ids(
         select(AgentSession.session_id)
         .where(
             _scoped(scope),
-            AgentSession.status == ACTIVE,
+            _active(),
             (AgentSession.last_activity_at < inactive_before)
             | (AgentSession.started_at < started_before),
         )
@@ -184,7 +185,7 @@ async def stale_ids(
 
 async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[AgentSession]:
     stmt = select(AgentSession).where(
-        _scoped(scope), AgentSession.status == ACTIVE, AgentSession.channel != "text"
+        _scoped(scope), _active(), AgentSession.channel != "text"
     )
     return list((await db.execute(stmt)).scalars())
 
@@ -192,7 +193,7 @@ async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[Agent
 async def count_active(db: AsyncSession, *, scope: Scope, voice: bool = False) -> int:
     """Active sessions in ``scope`` (only calls, voice or phone, with ``voice``)."""
     stmt = select(func.count()).select_from(AgentSession).where(
-        _scoped(scope), AgentSession.status == ACTIVE)
+        _scoped(scope), _active())
     if voice:
         stmt = stmt.where(AgentSession.channel != "text")
     return int((await db.execute(stmt)).scalar_one())
@@ -201,7 +202,7 @@ async def count_active(db: AsyncSession, *, scope: Scope, voice: bool = False) -
 async def active_counts_by_role(db: AsyncSession, *, scope: Scope) -> dict[str, int]:
     stmt = (
         select(AgentSession.role, func.count())
-        .where(_scoped(scope), AgentSession.status == ACTIVE)
+        .where(_scoped(scope), _active())
         .group_by(AgentSession.role)
     )
     return {role: int(n) for role, n in (await db.execute(stmt)).all()}
