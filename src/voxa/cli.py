@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -118,7 +119,8 @@ def _serve_workers(settings: Settings, workers: int, voice: bool,
     config = uvicorn.Config("voxa.api.app:app_from_environment", factory=True,
                             workers=workers, host=settings.host, port=settings.port,
                             log_level="warning", access_log=False,
-                            timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                            timeout_graceful_shutdown=math.ceil(settings.api_drain_seconds))
     # one socket bound here and shared by the processes (what uvicorn.run does),
     # so that with --port 0 the chosen port is known and written to --port-file
     sock = config.bind_socket()
@@ -134,7 +136,8 @@ def _serve_workers(settings: Settings, workers: int, voice: bool,
         if voice_worker is not None:
             voice_worker.terminate()
             try:
-                voice_worker.wait(timeout=60)  # it finishes its calls first
+                # it finishes its calls first (VOXA_WORKER_DRAIN_SECONDS)
+                voice_worker.wait(timeout=settings.worker_drain_seconds + 30)
             except subprocess.TimeoutExpired:
                 voice_worker.kill()
         if livekit_server is not None:
@@ -169,7 +172,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, run_scheduler=True, run_voice=voice,
                      on_shutdown=[livekit_server.astop] if livekit_server else None)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                            access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                            # SIGTERM: no new connections; the turns in flight finish first
+                            timeout_graceful_shutdown=math.ceil(settings.api_drain_seconds))
     # bound here, so that with --port 0 the port the kernel chose is known
     # (and written to --port-file) before the first request can arrive
     sock = config.bind_socket()
@@ -302,6 +307,7 @@ async def run_voice_worker(settings: Settings, *, pool: Any = None,
     import signal
 
     from voxa.agent.models import LOCAL_LLM_URL_ENV, parse_provider
+    from voxa.voice.drain import drain
     from voxa.voice.worker import build_worker
 
     async with contextlib.AsyncExitStack() as stack:
@@ -316,13 +322,20 @@ async def run_voice_worker(settings: Settings, *, pool: Any = None,
         server = build_worker(settings, pool=pool, num_idle_processes=num_idle_processes,
                               load_threshold=load_threshold)
         loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        stop, again = asyncio.Event(), asyncio.Event()
+
+        def signalled() -> None:
+            (again if stop.is_set() else stop).set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, signalled)
         run = asyncio.create_task(server.run(devmode=False))
         waiter = asyncio.create_task(stop.wait())
         await asyncio.wait({run, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
+        if not run.done():
+            # the calls in progress end first (a second signal stops waiting)
+            await drain(server, seconds=settings.worker_drain_seconds, again=again)
         await server.aclose()
         with contextlib.suppress(asyncio.CancelledError):
             await run

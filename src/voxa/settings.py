@@ -174,6 +174,16 @@ class Settings(BaseSettings):
     limit_knowledge_uploads_per_business: str = "60/hour"
     knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
 
+    # -- graceful drain (cluster) --
+    # SIGTERM to a voice worker: it stops taking jobs and lets its calls end,
+    # at most this long (then they are closed); a second SIGTERM closes at once.
+    # Keep the orchestrator's grace period (terminationGracePeriodSeconds,
+    # stop_grace_period) a little longer.
+    worker_drain_seconds: float = Field(default=540, gt=0)
+    # SIGTERM to `voxa serve`: it stops accepting connections and lets the
+    # requests in flight (text turns) finish, at most this long.
+    api_drain_seconds: float = Field(default=25, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console

@@ -401,7 +401,7 @@ class TextTurns:
         """This turn's lease lapsed (a stall) and a later turn took the session:
         its reply is dropped, never stored beside the later one's."""
         async with self.rt.db() as db:
-            current = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+            current = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
         if current is not None and current.status == SessionStatus.active \
                 and current.turn_seq != fence:
             log.warning("turn_fenced_out", fence=fence, current=current.turn_seq)

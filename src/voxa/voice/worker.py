@@ -56,7 +56,11 @@ def make_request_handler(pool: PoolFilter):  # type: ignore[no-untyped-def]
             log.warning("job_rejected", room=req.room.name, reason="metadata names another session")
             await req.reject()
             return
-        await req.accept(name="voxa assistant", identity=f"agent-{sid}",
+        # One identity per job, not per session: an agent resumed after its
+        # worker died would otherwise share the dead agent's identity, and
+        # LiveKit, removing the dead one as a duplicate, marked the *new* job
+        # failed ("agent worker left the room") and ended it seconds later.
+        await req.accept(name="voxa assistant", identity=f"agent-{sid}-{req.job.id}",
                          attributes={"sessionId": sid})
 
     return on_request
