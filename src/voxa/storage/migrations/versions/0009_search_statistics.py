@@ -9,16 +9,16 @@ messages) or, with no table statistics at all, probed the full-text index once
 per session (2.7 s). ANALYZE samples a fixed number of rows, so it is quick at
 any size. SQLite needs nothing: FTS5 keeps its own index.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
