@@ -8,7 +8,7 @@ from typing import Any
 
 from livekit.agents import Agent, llm
 
-from voxa.agent.prompts import greeting_for, instructions_for
+from voxa.agent.prompts import greeting_for, instructions_for, language_instruction
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
 from voxa.knowledge.retrieval import knowledge_for_turn
@@ -69,7 +69,8 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
     return Persona(
         ctx=ctx, business_name=business_name,
         instructions=instructions_for(row.role, name=name, business=business_name,
-                                      overrides=agent.instructions if agent else None),
+                                      overrides=agent.instructions if agent else None)
+        + language_instruction(str((row.config or {}).get("language") or "en")),
         greeting=greeting_for(row.role, name=name, business=business_name,
                               overrides=agent.greeting if agent else None),
     )
