@@ -1,4 +1,4 @@
-"""``voxa`` command line: serve, migrate, cleanup, token, jobs.
+"""``voxa`` command line: serve, migrate, cleanup, token, worker, speech, bench, jobs.
 
 Flags beat environment variables; both are turned into one ``Settings``.
 """
@@ -257,6 +257,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_speech(args: argparse.Namespace) -> int:
+    from voxa.speech.run import DEFAULT_PORT, serve_speech
+
+    extra = {k: v for k, v in (("speech_replicas", args.replicas),
+                                ("speech_queue", args.queue)) if v is not None}
+    settings = _settings(args, **extra)
+    asyncio.run(serve_speech(settings, host=args.host,
+                             port=DEFAULT_PORT if args.port is None else args.port,
+                             port_file=args.port_file))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import logging
 
@@ -311,6 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "(VOXA_WORKER_LOAD_THRESHOLD, 1.0)")
     p.add_argument("--max-jobs", type=int, help="concurrent sessions (VOXA_WORKER_MAX_JOBS, 8)")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("speech", help="OpenAI-compatible speech server for the offline models")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default 8100; 0 = a free port")
+    p.add_argument("--replicas", type=int, help="model replicas (VOXA_SPEECH_REPLICAS, 1)")
+    p.add_argument("--queue", type=int,
+                   help="requests waiting beyond the replicas before 503 (VOXA_SPEECH_QUEUE, 16)")
+    p.add_argument("--port-file", type=Path,
+                   help="write the bound port here once listening (for --port 0)")
+    p.set_defaults(func=cmd_speech)
 
     from voxa.bench.cli import NAMES
 
