@@ -63,6 +63,16 @@ def _embedded_livekit(settings: Settings, enabled: bool) -> tuple[Settings, Any]
         "livekit_api_secret": SecretStr(ep.api_secret)}), server
 
 
+def _embedded_speech(settings: Settings, voice: bool) -> tuple[Settings, Any]:
+    """With ``VOXA_SERVE_SPEECH=server``, a ``voxa speech`` child for the worker."""
+    from voxa.speech.embedded import EmbeddedSpeech, wants_embedded_speech
+
+    if not voice or not wants_embedded_speech(settings):
+        return settings, None
+    speech = EmbeddedSpeech(settings)
+    return speech.configure(settings, speech.start()), speech
+
+
 # An idle HTTP connection stays open longer than clients and proxies keep theirs
 # (httpx 5 s, nginx upstream 60 s): with uvicorn's 5 s a client reusing its
 # pooled connection could send a request just as the server closed it and get
@@ -84,11 +94,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if voice and not settings.redis_url and settings.store == "memory":
         # Voice jobs run in child processes: share the store through the database.
         settings = settings.model_copy(update={"store": "sql"})
+    settings, speech = _embedded_speech(settings, voice)
     os.environ.update(settings_env(settings))
     # uvicorn re-raises SIGTERM after its graceful shutdown, so cleanup lives
     # in the app's lifespan (and the child also dies with us: PR_SET_PDEATHSIG).
-    app = create_app(settings, run_scheduler=True, run_voice=voice,
-                     on_shutdown=[livekit_server.astop] if livekit_server else None)
+    stops = [c.astop for c in (livekit_server, speech) if c is not None]
+    app = create_app(settings, run_scheduler=True, run_voice=voice, on_shutdown=stops or None)
     log.info("serve_starting", url=f"http://{settings.host}:{settings.port}",
              database=settings.effective_database_url.split("://")[0],
              store="redis" if settings.redis_url else settings.store,
@@ -278,8 +289,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     names = bench.NAMES if args.name == "all" else (args.name,)
     failed = 0
     for name in names:
-        if name == "voice" and args.backend != "sqlite":
-            continue  # the voice bench runs the embedded setup
+        if name in ("voice", "speech") and args.backend != "sqlite":
+            continue  # the voice benches run the embedded setup
         failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm)
     return failed
 

@@ -5,13 +5,8 @@ livekit openai plugin exactly as a voice worker with VOXA_STT=openai:whisper-1
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,33 +15,19 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions
 from livekit.plugins import openai
 
+from tests.speech_server import speech_server
+
 pytestmark = [pytest.mark.slow]
 
 KEY = "speech-test-key"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def speech_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One replica and no queue, so a second concurrent request is refused."""
-    tmp = tmp_path_factory.mktemp("speech")
-    port_file = tmp / "port"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "VOXA_DATA_DIR": str(tmp / "data"),
-           "VOXA_SPEECH_API_KEY": KEY, "VOXA_ENV": "test"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxa.cli", "speech", "--port", "0", "--port-file",
-         str(port_file), "--replicas", "1", "--queue", "0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=(tmp / "log").open("wb"))
-    try:
-        deadline = time.monotonic() + 240  # loading Whisper and Piper on a busy machine
-        while not port_file.exists():
-            assert proc.poll() is None, (tmp / "log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "voxa speech did not start"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port_file.read_text()}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with speech_server(tmp_path_factory.mktemp("speech"), replicas=1, queue=0,
+                       key=KEY) as url:
+        yield url
 
 
 def _auth() -> dict[str, str]:

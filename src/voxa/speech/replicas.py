@@ -103,6 +103,7 @@ class ReplicaPool:
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._lock = threading.Lock()
         self.pending = 0  # running + waiting
+        self.served = 0
         self._workers: list[threading.Thread] = []
         self._ready = threading.Barrier(replicas + 1)
         self._failed: list[Exception] = []
@@ -140,6 +141,7 @@ class ReplicaPool:
                 result, error = None, e
             with self._lock:
                 self.pending -= 1
+                self.served += 1
             req.loop.call_soon_threadsafe(_settle, req.future, result, error)
 
     async def run(self, work: Callable[[Replica], T]) -> T:

@@ -83,7 +83,7 @@ def create_speech_app(settings: Settings, pool: ReplicaPool) -> FastAPI:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "replicas": pool.replicas, "pending": pool.pending,
-                "capacity": pool.capacity}
+                "capacity": pool.capacity, "served": pool.served}
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
