@@ -11,10 +11,10 @@ from livekit.agents.ipc.inference_executor import InferenceExecutor
 from livekit.plugins import openai, silero
 from pydantic import ValidationError
 
-from voxa.agent.prompts import language_instruction
 from voxa.errors import InvalidInput, Unsupported
+from voxa.infra.voices import VoiceCatalog
+from voxa.persona.prompts import language_instruction
 from voxa.sessions.config import resolve_config
-from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Settings, build_settings
 from voxa.speech import spec
 from voxa.voice.speech_providers import (

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from voxa.infra.voices import Voice
 from voxa.logs import get_logger
-from voxa.sessions.voices import Voice
 from voxa.speech import espeak, piper, whisper
 
 if TYPE_CHECKING:

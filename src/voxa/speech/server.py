@@ -18,7 +18,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from voxa.sessions.voices import VoiceCatalog
+from voxa.infra.voices import VoiceCatalog
 from voxa.settings import Settings
 from voxa.speech import whisper
 from voxa.speech.audio import OUTPUT_FORMATS, BadAudio, speech_output, whisper_input

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import stt, tts
 
-from voxa.sessions.voices import Voice
+from voxa.infra.voices import Voice
 from voxa.settings import Settings
 from voxa.speech.spec import SpeechSpec, stt_spec, tts_spec
 from voxa.voice.stt_whisper import WhisperSTT

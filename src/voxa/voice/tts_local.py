@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIError, tts
 
-from voxa.sessions.voices import Voice
+from voxa.infra.voices import Voice
 from voxa.speech.espeak import ESPEAK_RATE, espeak_args, wav_to_pcm
 from voxa.speech.piper import load_piper, piper_pcm, piper_sample_rate, piper_voices
 from voxa.voice.inference import PIPER_METHOD, infer
