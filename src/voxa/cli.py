@@ -1,4 +1,4 @@
-"""``voxa`` command line: serve, migrate, cleanup, token, jobs.
+"""``voxa`` command line: serve, migrate, cleanup, token, worker, speech, bench, jobs.
 
 Flags beat environment variables; both are turned into one ``Settings``.
 """
@@ -64,6 +64,16 @@ def _embedded_livekit(settings: Settings, enabled: bool) -> tuple[Settings, Any]
     return settings.model_copy(update={
         "livekit_url": ep.url, "livekit_api_key": ep.api_key,
         "livekit_api_secret": SecretStr(ep.api_secret)}), server
+
+
+def _embedded_speech(settings: Settings, voice: bool) -> tuple[Settings, Any]:
+    """With ``VOXA_SERVE_SPEECH=server``, a ``voxa speech`` child for the worker."""
+    from voxa.speech.embedded import EmbeddedSpeech, wants_embedded_speech
+
+    if not voice or not wants_embedded_speech(settings):
+        return settings, None
+    speech = EmbeddedSpeech(settings)
+    return speech.configure(settings, speech.start()), speech
 
 
 # An idle HTTP connection stays open longer than clients and proxies keep theirs
@@ -164,13 +174,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if voice and not settings.redis_url and settings.store == "memory":
         # Voice jobs run in child processes: share the store through the database.
         settings = settings.model_copy(update={"store": "sql"})
+    settings, speech = _embedded_speech(settings, voice)
     os.environ.update(settings_env(settings))
     if args.workers > 1:
-        return _serve_workers(settings, args.workers, voice, livekit_server, args.port_file)
+        try:
+            return _serve_workers(settings, args.workers, voice, livekit_server, args.port_file)
+        finally:
+            if speech is not None:
+                asyncio.run(speech.astop())
     # uvicorn re-raises SIGTERM after its graceful shutdown, so cleanup lives
     # in the app's lifespan (and the child also dies with us: PR_SET_PDEATHSIG).
-    app = create_app(settings, run_scheduler=True, run_voice=voice,
-                     on_shutdown=[livekit_server.astop] if livekit_server else None)
+    stops = [c.astop for c in (livekit_server, speech) if c is not None]
+    app = create_app(settings, run_scheduler=True, run_voice=voice, on_shutdown=stops or None)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
                             # SIGTERM: no new connections; the turns in flight finish first
@@ -363,6 +378,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_speech(args: argparse.Namespace) -> int:
+    from voxa.speech.run import DEFAULT_PORT, serve_speech
+
+    extra = {k: v for k, v in (("speech_replicas", args.replicas),
+                                ("speech_queue", args.queue)) if v is not None}
+    settings = _settings(args, **extra)
+    asyncio.run(serve_speech(settings, host=args.host,
+                             port=DEFAULT_PORT if args.port is None else args.port,
+                             port_file=args.port_file))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import logging
 
@@ -372,8 +399,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     names = bench.NAMES if args.name == "all" else (args.name,)
     failed = 0
     for name in names:
-        if name == "voice" and args.backend != "sqlite":
-            continue  # the voice bench runs the embedded setup
+        if name in ("voice", "speech") and args.backend != "sqlite":
+            continue  # the voice benches run the embedded setup
         failed |= bench.run(name, backend=args.backend, quick=args.quick, llm=args.llm,
                             runs=args.runs, workers=args.workers)
     return failed
@@ -422,6 +449,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "(VOXA_WORKER_LOAD_THRESHOLD, 1.0)")
     p.add_argument("--max-jobs", type=int, help="concurrent sessions (VOXA_WORKER_MAX_JOBS, 8)")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("speech", help="OpenAI-compatible speech server for the offline models")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default 8100; 0 = a free port")
+    p.add_argument("--replicas", type=int, help="model replicas (VOXA_SPEECH_REPLICAS, 1)")
+    p.add_argument("--queue", type=int,
+                   help="requests waiting beyond the replicas before 503 (VOXA_SPEECH_QUEUE, 16)")
+    p.add_argument("--port-file", type=Path,
+                   help="write the bound port here once listening (for --port 0)")
+    p.set_defaults(func=cmd_speech)
 
     from voxa.bench.cli import NAMES
 

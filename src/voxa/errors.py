@@ -24,6 +24,14 @@ class InvalidInput(VoxaError):
     code = "invalid_input"
 
 
+class Unsupported(InvalidInput):
+    """Well-formed, but this deployment cannot do it (a language recognition
+    does not support, a voice no configured engine speaks)."""
+
+    status = 422
+    code = "unsupported"
+
+
 class Unauthenticated(VoxaError):
     status = 401
     code = "unauthenticated"

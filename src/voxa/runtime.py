@@ -19,6 +19,7 @@ from voxa.limits.limiter import open_storage
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.settings import Environment, Settings
+from voxa.speech import spec as speech_spec
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 from voxa.storage.tenancy import rls_bypassed
@@ -101,7 +102,9 @@ async def open_runtime(
             settings.redis_url, prefix=settings.redis_prefix, kind=settings.store,
             database_url=settings.effective_database_url),
         signer=TokenSigner(settings.signing_key(), operator_token=operator),
-        voices=VoiceCatalog.load(settings.voices_file),
+        voices=VoiceCatalog.load(settings.voices_file,
+                                 sources=speech_spec.tts_voice_sources(settings),
+                                 languages=speech_spec.recognition_languages(settings)),
         livekit=livekit_tokens(settings),
         rooms=rooms or livekit_room_closer(settings),
     )

@@ -183,6 +183,28 @@ class Settings(BaseSettings):
     # SIGTERM to `voxa serve`: it stops accepting connections and lets the
     # requests in flight (text turns) finish, at most this long.
     api_drain_seconds: float = Field(default=25, gt=0)
+    # -- speech providers --
+    # Recognition (STT) and speech (TTS): "local" (the offline engines, in the
+    # worker's inference process) or "<provider>:<model>" for a LiveKit plugin;
+    # "openai:<model>" reaches OpenAI or any OpenAI-compatible speech server
+    # (`voxa speech` included) at *_BASE_URL with *_API_KEY.
+    stt: str = Field(default="local", pattern=r"^(local|[a-z][a-z0-9_-]*:\S+)$")
+    stt_base_url: str | None = None
+    stt_api_key: SecretStr | None = None
+    tts: str = Field(default="local", pattern=r"^(local|[a-z][a-z0-9_-]*:\S+)$")
+    tts_base_url: str | None = None
+    tts_api_key: SecretStr | None = None
+    # `voxa speech`: model replicas (each owns its models and serves one request
+    # at a time), requests waiting beyond them (then 503 + Retry-After), and an
+    # optional bearer key clients must send.
+    speech_replicas: int = Field(default=1, ge=1, le=16)
+    speech_queue: int = Field(default=16, ge=0, le=1000)
+    speech_api_key: SecretStr | None = None
+    # Where the embedded `serve` runs speech for its worker: "inference" (the
+    # worker's inference process) or "server" (a `voxa speech` it starts on a
+    # free loopback port, with `serve_speech_replicas` replicas).
+    serve_speech: str = Field(default="inference", pattern="^(inference|server)$")
+    serve_speech_replicas: int = Field(default=2, ge=1, le=16)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -198,7 +220,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{source!r} is not a scheme://host[:port] CSP source")
         return v
 
-    @field_validator("database_url", "redis_url", "llm_base_url", "livekit_url", mode="before")
+    @field_validator("database_url", "redis_url", "llm_base_url", "livekit_url",
+                     "stt_base_url", "tts_base_url", mode="before")
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
         return None if v == "" else v
@@ -300,6 +323,8 @@ _ENV_EXPORT = {
     "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
     "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
     "tracing": "VOXA_TRACING",
+    "stt": "VOXA_STT", "stt_base_url": "VOXA_STT_BASE_URL",
+    "tts": "VOXA_TTS", "tts_base_url": "VOXA_TTS_BASE_URL",
 }
 
 
@@ -311,6 +336,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env["VOXA_DATA_DIR"] = str(settings.data_dir.resolve())
     env["VOXA_DATABASE_URL"] = settings.effective_database_url
     for name, var in (("secret_key", "VOXA_SECRET_KEY"), ("llm_api_key", "VOXA_LLM_API_KEY"),
+                      ("stt_api_key", "VOXA_STT_API_KEY"), ("tts_api_key", "VOXA_TTS_API_KEY"),
                       ("livekit_api_secret", "LIVEKIT_API_SECRET")):
         secret = getattr(settings, name)
         if secret is not None:

@@ -150,7 +150,8 @@ async def test_unknown_voice_refused_at_start_and_patch(
     assert (await _stored_config(runtime, s["session_id"]))["voice"] == "olivia"
     voices = (await client.get("/v1/voices")).json()
     assert {"craig", "olivia", "joe"} <= {v["id"] for v in voices}
-    assert all(set(v) == {"id", "name", "engine", "language"} for v in voices)
+    assert all(set(v) == {"id", "name", "engine", "language", "source", "available"}
+               for v in voices)
 
 
 async def test_missing_config_rebuilt_from_row(client: httpx.AsyncClient, runtime: Runtime) -> None:

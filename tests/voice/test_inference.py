@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import numpy as np
 import pytest
@@ -14,12 +15,14 @@ from livekit.agents import APIConnectOptions, APIError, APITimeoutError
 from livekit.agents.ipc.inference_executor import InferenceExecutor
 
 from tests.voice.heard import heard_as_meant
+from voxa.speech.espeak import ESPEAK_RATE, espeak_pcm
 from voxa.voice.inference import (
     PIPER_METHOD,
     WHISPER_METHOD,
     PiperRunner,
     WhisperRunner,
     infer,
+    whisper_request,
 )
 from voxa.voice.stt_whisper import to_whisper_input
 from voxa.voice.tts_local import piper_sample_rate, piper_voices
@@ -68,7 +71,7 @@ async def test_piper_speech_is_heard_by_whisper() -> None:
     for pcm in (natural, exact):
         assert len(pcm) > piper_sample_rate(voice)  # over half a second of int16 audio
     frame = rtc.AudioFrame(exact, piper_sample_rate(voice), 1, len(exact) // 2)
-    heard = await infer(executor, WHISPER_METHOD, to_whisper_input(frame).tobytes(),
+    heard = await infer(executor, WHISPER_METHOD, whisper_request("en", to_whisper_input(frame)),
                         conn_options=APIConnectOptions(timeout=60))
     assert heard_as_meant("What are your opening hours?", heard.decode()), heard
 
@@ -80,7 +83,7 @@ async def test_a_failing_runner_is_a_retryable_error() -> None:
         await infer(executor, PIPER_METHOD, bad, conn_options=FAST)
     assert err.value.retryable and "no-such-voice" in str(err.value)
     # Whisper on silence hears nothing rather than failing.
-    silence = np.zeros(16_000, dtype=np.float32).tobytes()
+    silence = whisper_request("en", np.zeros(16_000, dtype=np.float32))
     assert (await infer(executor, WHISPER_METHOD, silence,
                         conn_options=APIConnectOptions(timeout=60))).strip() == b""
 
@@ -88,3 +91,16 @@ async def test_a_failing_runner_is_a_retryable_error() -> None:
 async def test_a_silent_inference_process_times_out() -> None:
     with pytest.raises(APITimeoutError):
         await infer(SilentExecutor(), WHISPER_METHOD, b"", conn_options=FAST)
+
+
+async def test_spanish_goes_to_the_multilingual_model() -> None:
+    """A Spanish utterance (espeak-ng's Spanish voice) is recognized as Spanish
+    by Whisper base; the English-only tiny.en is not asked."""
+    executor = InProcessExecutor()
+    pcm = await asyncio.to_thread(espeak_pcm, "es", "Quiero comprar pan, por favor.")
+    frame = rtc.AudioFrame(pcm, ESPEAK_RATE, 1, len(pcm) // 2)
+    heard = (await infer(executor, WHISPER_METHOD, whisper_request("es", to_whisper_input(frame)),
+                         conn_options=APIConnectOptions(timeout=120))).decode().lower()
+    # the words that carry the meaning (espeak-ng is robotic: judge like a caller)
+    assert {"comprar", "pan"} <= set(re.findall(r"\w+", heard)), heard
+    assert set(executor.runners[WHISPER_METHOD]._models) == {"whisper-tiny.en", "whisper-base"}

@@ -11,7 +11,7 @@ from livekit.agents import Agent, llm
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
 from voxa.knowledge.retrieval import knowledge_for_turn
-from voxa.persona.prompts import greeting_for, instructions_for
+from voxa.persona.prompts import greeting_for, instructions_for, language_instruction
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo
@@ -70,7 +70,8 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
     return Persona(
         ctx=ctx, business_name=business_name,
         instructions=instructions_for(row.role, name=name, business=business_name,
-                                      overrides=agent.instructions if agent else None),
+                                      overrides=agent.instructions if agent else None)
+        + language_instruction(str((row.config or {}).get("language") or "en")),
         greeting=greeting_for(row.role, name=name, business=business_name,
                               overrides=agent.greeting if agent else None),
     )

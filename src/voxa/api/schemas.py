@@ -265,7 +265,9 @@ class VoiceOut(BaseModel):
     id: str
     name: str
     engine: str
-    language: str
+    language: str  # BCP 47, or "mul": speaks any language it is given
+    source: str  # "local" (offline engines) or the provider ("openai")
+    available: bool  # spoken on this deployment (VOXA_TTS)
 
 
 class HourCount(BaseModel):

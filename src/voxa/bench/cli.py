@@ -12,7 +12,7 @@ from voxa.bench.common import RESULTS, report
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import db_scope
 
-NAMES = ("sessions", "turns", "isolation", "memory", "history", "voice", "search")
+NAMES = ("sessions", "turns", "isolation", "memory", "history", "voice", "search", "speech")
 # Figures that count what went wrong: over several runs they are added up (a
 # failure in one run is never hidden by the median of the others).
 COUNTS = ("errors", "failed", "crossings", "total_crossings", "missed_replies",

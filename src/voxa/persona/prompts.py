@@ -60,3 +60,19 @@ def greeting_for(role: str, *, name: str, business: str | None,
                  overrides: Mapping[str, Any] | None = None) -> str:
     text = _pick(overrides, DEFAULT_GREETINGS, role)
     return render(text, {"name": name, "business": business or "voxa"})
+
+
+# Names the model knows languages by; any other code is named by its code.
+LANGUAGE_NAMES = {"es": "Spanish", "de": "German", "fr": "French", "it": "Italian",
+                  "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish",
+                  "tr": "Turkish", "ru": "Russian", "ja": "Japanese", "zh": "Chinese"}
+
+
+def language_instruction(language: str) -> str:
+    """The line that makes replies follow the session's language ("" for English,
+    the instructions' own language)."""
+    code = language.split("-")[0]
+    if code == "en":
+        return ""
+    name = LANGUAGE_NAMES.get(code, f"the language with ISO code {code!r}")
+    return f" Always reply in {name}, even when the user writes in another language."

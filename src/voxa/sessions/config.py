@@ -41,10 +41,20 @@ class SessionConfigPatch(BaseModel):
 def resolve_config(
     base: dict[str, Any], overrides: dict[str, Any], voices: VoiceCatalog
 ) -> SessionConfig:
-    """Merge agent defaults with the request, validating the voice against the catalog."""
+    """Merge agent defaults with the request: the language must be one
+    recognition supports; a voice the request names must exist and be available
+    here; otherwise the default (the business's, else the catalog's) is used,
+    or the first voice that speaks the session's language when it does not."""
     merged = {**{k: v for k, v in base.items() if k in SessionConfig.model_fields}, **overrides}
     config = SessionConfig(**merged)
-    voice = voices.resolve(config.voice) if config.voice else voices.default
+    voices.check_language(config.language)
+    if overrides.get("voice"):
+        voice = voices.resolve_available(str(overrides["voice"]))
+    else:
+        preferred = voices.resolve(config.voice) if config.voice else voices.default
+        if not voices.available(preferred):
+            preferred = voices.default
+        voice = voices.for_language(config.language, preferred)
     return config.model_copy(update={"voice": voice.id})
 
 

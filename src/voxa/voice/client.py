@@ -29,7 +29,7 @@ def caller_speech(text: str) -> tuple[bytes, int]:
     voice, and its sample rate. Rendered the same way every time
     (``variation=0``): Piper's random renderings are misheard now and then
     ("opening hours" as "opening now"), a fixed one is checked once."""
-    from voxa.voice.tts_local import piper_pcm
+    from voxa.speech.piper import piper_pcm
 
     voice = _caller_voice()
     return piper_pcm(voice, text, variation=0.0), voice.config.sample_rate
@@ -37,7 +37,7 @@ def caller_speech(text: str) -> tuple[bytes, int]:
 
 @cache
 def _caller_voice() -> PiperVoice:
-    from voxa.voice.tts_local import load_piper
+    from voxa.speech.piper import load_piper
 
     return load_piper(CALLER_VOICE)
 

@@ -30,34 +30,56 @@ WHISPER_METHOD = "voxa_whisper"
 PIPER_METHOD = "voxa_piper"
 
 
+# A Whisper request: the language code, space-padded to 8 bytes, then float32
+# mono 16 kHz samples (8 keeps the samples aligned).
+_LANG_BYTES = 8
+
+
+def whisper_request(language: str, audio: np.ndarray[Any, np.dtype[np.float32]]) -> bytes:
+    return language.encode().ljust(_LANG_BYTES)[:_LANG_BYTES] + audio.tobytes()
+
+
 class WhisperRunner(_InferenceRunner):
-    """float32 mono 16 kHz samples in, UTF-8 text out."""
+    """A ``whisper_request`` in, UTF-8 text out. English goes to tiny.en, loaded
+    at start; other languages to the multilingual base model, loaded on the
+    first such request (most deployments never need its memory)."""
 
     INFERENCE_METHOD = WHISPER_METHOD
 
     def initialize(self) -> None:
-        from voxa.voice.stt_whisper import load_whisper
+        from voxa.speech.whisper import ENGLISH_MODEL, load_whisper
 
         lower_priority()  # before the model's threads exist: they inherit it
         # Two cores per utterance (measured here: 0.5 s instead of 0.8 s for a
         # 2.5 s question); requests arrive one at a time.
-        self._model: WhisperModel = load_whisper(threads=2)
+        self._models: dict[str, WhisperModel] = {ENGLISH_MODEL: load_whisper(threads=2)}
+
+    def _model(self, name: str) -> WhisperModel:
+        from voxa.settings import build_settings
+        from voxa.speech.whisper import load_whisper
+
+        model = self._models.get(name)
+        if model is None:
+            cache = build_settings().data_dir / "models"
+            model = self._models[name] = load_whisper(name, threads=2, cache=cache)
+        return model
 
     def run(self, data: bytes) -> bytes:
-        from voxa.voice.stt_whisper import transcribe
+        from voxa.speech.whisper import model_for, transcribe
 
-        audio = np.frombuffer(data, dtype=np.float32)
-        return transcribe(self._model, audio, language="en").encode()
+        language = data[:_LANG_BYTES].decode().strip() or "en"
+        audio = np.frombuffer(data, dtype=np.float32, offset=_LANG_BYTES)
+        return transcribe(self._model(model_for(language)), audio, language=language).encode()
 
 
 class PiperRunner(_InferenceRunner):
     """JSON ``{"voice", "text", "rate", "variation"?}`` in, int16 PCM at the
-    voice's rate out (``variation``: see ``tts_local.piper_pcm``)."""
+    voice's rate out (``variation``: see ``speech.piper.piper_pcm``)."""
 
     INFERENCE_METHOD = PIPER_METHOD
 
     def initialize(self) -> None:
-        from voxa.voice.tts_local import load_piper, piper_voices
+        from voxa.speech.piper import load_piper, piper_voices
 
         lower_priority()
         self._lock = threading.Lock()
@@ -66,7 +88,7 @@ class PiperRunner(_InferenceRunner):
         self._voices: dict[str, PiperVoice] = {name: load_piper(name) for name in piper_voices()}
 
     def _voice(self, name: str) -> PiperVoice:
-        from voxa.voice.tts_local import load_piper
+        from voxa.speech.piper import load_piper
 
         with self._lock:
             voice = self._voices.get(name)
@@ -75,7 +97,7 @@ class PiperRunner(_InferenceRunner):
             return voice
 
     def run(self, data: bytes) -> bytes:
-        from voxa.voice.tts_local import piper_pcm
+        from voxa.speech.piper import piper_pcm
 
         req: dict[str, Any] = json.loads(data)
         variation = req.get("variation")

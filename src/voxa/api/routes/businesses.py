@@ -148,7 +148,7 @@ async def get_agent_settings(business: OwnedBusiness, rt: RuntimeDep) -> AgentSe
 async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness,
                                rt: RuntimeDep) -> AgentSettingsOut:
     """Change the default agent's role texts and default voice (new sessions use them)."""
-    voice = rt.voices.resolve(body.default_voice).id if body.default_voice else None
+    voice = rt.voices.resolve_available(body.default_voice).id if body.default_voice else None
     async with rt.db() as db:
         agent = await _default_agent(db, business.id)
         if body.instructions is not None:
