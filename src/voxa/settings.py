@@ -306,41 +306,40 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value()
 
 
-_ENV_EXPORT = {
-    "env": "VOXA_ENV", "data_dir": "VOXA_DATA_DIR", "redis_url": "VOXA_REDIS_URL",
-    "redis_prefix": "VOXA_REDIS_PREFIX",
-    "store": "VOXA_STORE", "llm": "VOXA_LLM", "llm_base_url": "VOXA_LLM_BASE_URL",
-    "resume_minutes": "VOXA_RESUME_MINUTES", "session_max_hours": "VOXA_SESSION_MAX_HOURS",
-    "inactive_hours": "VOXA_INACTIVE_HOURS", "agent_heartbeat_seconds":
-    "VOXA_AGENT_HEARTBEAT_SECONDS", "livekit_url": "LIVEKIT_URL",
-    "livekit_api_key": "LIVEKIT_API_KEY", "livekit_agent_name": "VOXA_LIVEKIT_AGENT_NAME",
-    "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
-    "max_text_chars": "VOXA_MAX_TEXT_CHARS",
-    "voice_silence_seconds": "VOXA_VOICE_SILENCE_SECONDS",
-    "knowledge_passages_per_turn": "VOXA_KNOWLEDGE_PASSAGES_PER_TURN",
-    "limit_turns_per_session": "VOXA_LIMIT_TURNS_PER_SESSION",
-    "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
-    "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
-    "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
-    "tracing": "VOXA_TRACING",
-    "stt": "VOXA_STT", "stt_base_url": "VOXA_STT_BASE_URL",
-    "tts": "VOXA_TTS", "tts_base_url": "VOXA_TTS_BASE_URL",
-}
+def env_name(name: str) -> str:
+    """The environment variable a field is read from (its first alias, or
+    ``VOXA_<NAME>``)."""
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        if isinstance(first, str):
+            return first
+    if isinstance(alias, str):
+        return alias
+    return f"VOXA_{name.upper()}"
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value)
+    return str(value)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment that rebuilds ``settings`` in a child process (voice job
-    processes are started by livekit-agents and read their settings from it)."""
-    env = {var: str(getattr(settings, name)) for name, var in _ENV_EXPORT.items()
-           if getattr(settings, name) is not None}
-    env["VOXA_DATA_DIR"] = str(settings.data_dir.resolve())
+    processes are started by livekit-agents and read their settings from it).
+
+    Every field goes, so a new setting reaches the jobs without being listed
+    anywhere; a field left at None is left out (the child's default is None too)."""
+    env = {env_name(name): _env_value(getattr(settings, name))
+           for name in Settings.model_fields if getattr(settings, name) is not None}
     env["VOXA_DATABASE_URL"] = settings.effective_database_url
-    for name, var in (("secret_key", "VOXA_SECRET_KEY"), ("llm_api_key", "VOXA_LLM_API_KEY"),
-                      ("stt_api_key", "VOXA_STT_API_KEY"), ("tts_api_key", "VOXA_TTS_API_KEY"),
-                      ("livekit_api_secret", "LIVEKIT_API_SECRET")):
-        secret = getattr(settings, name)
-        if secret is not None:
-            env[var] = secret.get_secret_value()
     return env
 
 

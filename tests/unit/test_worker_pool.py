@@ -61,3 +61,28 @@ def test_a_burst_of_calls_to_an_idle_worker_is_taken_up_to_its_slots(
         assert server._is_available(), reserved
     server._reserved_slots = 3
     assert not server._is_available()
+
+
+def test_every_setting_reaches_a_job_process(tmp_path: Path,
+                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No hand-kept list: each field of the parent's settings, secrets, lists and
+    numbers included, is rebuilt identically in the child."""
+    s = build_settings(data_dir=tmp_path.resolve(), store="sql", resume_minutes=9,
+                       trusted_proxies=["10.0.0.0/8", "192.168.1.1"],
+                       csp_connect_src=["wss://lk.example.com"], tts="openai:tts-1",
+                       tts_api_key="tts-key", voice_silence_seconds=33.5)
+    env = settings_env(s)
+    for k in list(__import__("os").environ):
+        if k.startswith(("VOXA_", "LIVEKIT_")):
+            monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    child = build_settings()
+    parent_fields = s.model_dump()
+    child_fields = child.model_dump()
+    parent_fields.pop("database_url")
+    child_fields.pop("database_url")  # the child gets the effective URL
+    assert child_fields == parent_fields
+    assert child.effective_database_url == s.effective_database_url
+    assert child.trusted_proxies == ["10.0.0.0/8", "192.168.1.1/32"]
+    assert child.tts_api_key is not None and child.tts_api_key.get_secret_value() == "tts-key"
