@@ -162,6 +162,15 @@ class Settings(BaseSettings):
     webhooks_retry_base_seconds: float = Field(default=30, gt=0)
     webhooks_poll_seconds: float = Field(default=2, gt=0)
 
+    # -- owner live events (handoff alerts) --
+    # Server-Sent Events streams open at once per business (across processes);
+    # one more answers 429. Heartbeat comments keep proxies from closing idle
+    # streams; a stream ends after max_seconds and EventSource reconnects.
+    owner_events_max_streams: int = Field(default=5, gt=0, le=100)
+    owner_events_poll_seconds: float = Field(default=0.5, gt=0, le=10)
+    owner_events_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    owner_events_max_seconds: float = Field(default=3600, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console

@@ -20,7 +20,7 @@ from voxa.context import SessionContext, maybe_current_session
 from voxa.errors import InvalidInput
 from voxa.limits.admission import business_overrides
 from voxa.runtime import Runtime
-from voxa.sessions import handoff
+from voxa.sessions import handoff, handoff_feed
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.repos.stats import business_stats as stats_query
 from voxa.storage.scope import Scope
@@ -142,7 +142,10 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
                     "Tell the customer so." if first else
                     "A person has already been asked for and will join soon.")
 
-        return await run(op)
+        answer = await run(op)
+        if ctx.business_id is not None:  # after the commit: streams re-read the database
+            await handoff_feed.bump(rt.store, ctx.business_id)
+        return answer
 
     async def ticket_status() -> str:
         """List the customer's own support tickets and their status."""

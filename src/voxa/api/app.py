@@ -28,6 +28,7 @@ from voxa.api.routes import (
     health,
     me,
     messages,
+    owner_events,
     operator,
     sessions,
     voices,
@@ -134,7 +135,7 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
-               operator, webhooks, handoff)
+               operator, webhooks, handoff, owner_events)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

@@ -26,6 +26,7 @@ from voxa.api.routes import (
     me,
     messages,
     operator,
+    owner_events,
     sessions,
     webhooks,
 )
@@ -100,6 +101,7 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     me.list_memories: frozenset({403}),
     me.delete_memories: frozenset({403, 404}),
     handoff.request_handoff: frozenset({400, 410}),
+    owner_events.owner_events: frozenset({404, 429}),
     webhooks.create_webhook: frozenset({400, 409}),
     webhooks.delete_webhook: frozenset({404}),
     webhooks.list_deliveries: frozenset({404}),

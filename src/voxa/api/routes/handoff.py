@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from voxa.api.deps import HeldSession, RuntimeDep
-from voxa.sessions import handoff
+from voxa.sessions import handoff, handoff_feed
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
@@ -24,5 +24,7 @@ async def request_handoff(row: HeldSession, rt: RuntimeDep) -> HandoffOut:
     async with rt.db() as db:
         state, first = await handoff.request_handoff(db, row, via="button")
         await db.commit()
+    if first and row.business_id is not None:  # after the commit: streams re-read the database
+        await handoff_feed.bump(rt.store, row.business_id)
     return HandoffOut(state=state["state"], requested_at=state["requested_at"], via=state["via"],
                       first_request=first)

@@ -4,6 +4,7 @@
 import { ApiError, api, showBanner } from "./api.js";
 import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
+import { watchHandoffs } from "./owner-handoff.js";
 import { StoredSession } from "./sessions.js";
 
 const REFRESH_MS = 3000;
@@ -255,6 +256,7 @@ async function open(acc) {
   $("dashboard").hidden = false;
   wireSettings();
   wireManager();
+  watchHandoffs(slug, (id) => selectSession(id).catch((e) => showBanner(e.message)));
   await Promise.all([refresh(), loadSettings()]).catch((e) => showBanner(e.message));
   timer = setInterval(refresh, REFRESH_MS);
 }
