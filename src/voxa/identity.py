@@ -1,4 +1,4 @@
-"""Deterministic user ids and server-issued customer ids (DESIGN §2.5).
+"""Deterministic user ids and server-issued customer ids.
 
 A user id is ``uuid5`` of a *verified* identity string: an account's e-mail
 (verified by its password) or a customer id the server issued and signed. An

@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     webhooks_retry_base_seconds: float = Field(default=30, gt=0)
     webhooks_poll_seconds: float = Field(default=2, gt=0)
 
+    # -- knowledge base --
+    # Per business: documents kept, characters of extracted text per document,
+    # uploads (creates and replacements) per window; passages given to each turn.
+    knowledge_max_documents: int = Field(default=200, gt=0)
+    knowledge_max_document_chars: int = Field(default=50_000, gt=0)
+    limit_knowledge_uploads_per_business: str = "60/hour"
+    knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
     # -- owner live events (handoff alerts) --
     # Server-Sent Events streams open at once per business (across processes);
     # one more answers 429. Heartbeat comments keep proxies from closing idle
@@ -209,7 +216,7 @@ class Settings(BaseSettings):
                      "limit_signup_per_address", "limit_session_starts_per_address",
                      "limit_session_starts_per_business", "limit_turns_per_session",
                      "limit_turns_per_customer", "limit_tickets_per_user",
-                     "limit_memories_per_user")
+                     "limit_memories_per_user", "limit_knowledge_uploads_per_business")
     @classmethod
     def _valid_rate(cls, v: str) -> str:
         from limits import parse_many
@@ -281,6 +288,7 @@ _ENV_EXPORT = {
     "worker_max_jobs": "VOXA_WORKER_MAX_JOBS",
     "max_text_chars": "VOXA_MAX_TEXT_CHARS",
     "voice_silence_seconds": "VOXA_VOICE_SILENCE_SECONDS",
+    "knowledge_passages_per_turn": "VOXA_KNOWLEDGE_PASSAGES_PER_TURN",
     "limit_turns_per_session": "VOXA_LIMIT_TURNS_PER_SESSION",
     "voices_file": "VOXA_VOICES_FILE", "log_format": "VOXA_LOG_FORMAT",
     "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",

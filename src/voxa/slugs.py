@@ -1,4 +1,4 @@
-"""Business slug rules (DESIGN §1). The room-name parse relies on them."""
+"""Business slug rules. The room-name parse relies on them."""
 
 from __future__ import annotations
 

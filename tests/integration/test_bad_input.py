@@ -1,4 +1,4 @@
-"""DESIGN §2.8: bad input gets a 4xx with the JSON error shape and changes nothing."""
+"""Bad input gets a 4xx with the JSON error shape and changes nothing."""
 
 from __future__ import annotations
 

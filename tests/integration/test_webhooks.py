@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from tests.helpers import assert_error, bearer, create_business, start_customer
 from tests.rooms import RecordingRooms
 from tests.webhook_receiver import receiver
-from voxa.jobs.webhook_dispatcher import WebhookDispatcher
+from voxa.jobs.scheduler import webhook_dispatcher
 from voxa.runtime import Runtime, open_runtime
 from voxa.storage.models import WebhookDelivery
 from voxa.webhooks.sender import backoff_seconds, run_due
@@ -65,7 +65,7 @@ async def test_a_signed_delivery_is_verified_by_the_receiver(
         assert "secret" not in listed[0]  # shown once, at creation
         session_id = await end_customer_session(client, "hook-co")
         # the in-process runner of `voxa serve` sends it
-        dispatcher = WebhookDispatcher(runtime, interval=0.05)
+        dispatcher = webhook_dispatcher(runtime, interval=0.05)
         dispatcher.start()
         try:
             await rec.wait_for(1)

@@ -1,4 +1,4 @@
-"""Memory extraction measured on the labelled set (DESIGN §14, issue 15 part 3)."""
+"""Memory extraction measured on the labelled set."""
 
 from collections.abc import Callable
 

@@ -74,6 +74,6 @@ def test_session_start_links_to_session_operations(tmp_path: Path) -> None:
     links = spec["paths"]["/v1/sessions"]["post"]["responses"]["201"]["links"]
     session_ops = {op["operationId"] for path, ops in spec["paths"].items()
                    if path.startswith("/v1/sessions/{session_id}") for op in ops.values()}
-    assert set(links) == session_ops and len(session_ops) == 7
+    assert set(links) == session_ops and len(session_ops) >= 8
     assert all(link["parameters"] == {"session_id": "$response.body#/session_id"}
                for link in links.values())

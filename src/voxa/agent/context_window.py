@@ -1,5 +1,5 @@
 """The conversation window a turn sees: a running summary plus the newest
-messages (DESIGN §6). Loading is an indexed "last N" query and summarising
+messages. Loading is an indexed "last N" query and summarising
 works on bounded batches, so a turn costs the same at message 10 and 100,000."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Memories, namespaced by (scope, user) — DESIGN §2.5. Every function takes the
+"""Memories, namespaced by (scope, user). Every function takes the
 namespace as required keywords; there is no way to ask for "all memories"."""
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ async def remember(db: AsyncSession, *, ns: Namespace, category: str, key: str, 
     return found.scalar_one()
 
 
-def _words(query: str) -> list[str]:
+def search_words(query: str) -> list[str]:
+    """The words of ``query`` worth searching for (no stop words, at most 12)."""
     words = [w for w in re.findall(r"[^\W_]+", query.lower()) if w not in _STOP]
     return list(dict.fromkeys(words))[:12]
 
@@ -83,7 +84,7 @@ async def recall(db: AsyncSession, *, ns: Namespace, query: str, limit: int = 5)
         exact = list((await db.execute(select(Memory).where(mine, Memory.key == key))).scalars())
     except InvalidInput:
         pass
-    words = _words(query)
+    words = search_words(query)
     found: list[Memory] = []
     if words:
         if db.get_bind().dialect.name == "sqlite":

@@ -1,4 +1,4 @@
-"""LLM providers are configuration (DESIGN §6): ``VOXA_LLM=local`` (default)
+"""LLM providers are configuration: ``VOXA_LLM=local`` (default)
 or ``openai:<model>`` with ``VOXA_LLM_BASE_URL`` / ``VOXA_LLM_API_KEY`` for
 OpenAI or any OpenAI-compatible server."""
 

@@ -1,4 +1,4 @@
-"""The assistant's tools, by role (DESIGN §6).
+"""The assistant's tools, by role.
 
 Each tool is bound to one session's context when the agent is built; identity,
 business and user come from that verified context, never from arguments the

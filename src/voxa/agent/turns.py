@@ -1,4 +1,4 @@
-"""Text turns (DESIGN §6): one turn through the session's assistant — same
+"""Text turns: one turn through the session's assistant — same
 instructions and tools as voice — with the reply persisted before it is
 acknowledged.
 
@@ -38,6 +38,7 @@ from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.agent.routed import finish, prepare
 from voxa.context import session_scope
 from voxa.errors import Busy, Gone, UpstreamError
+from voxa.knowledge.retrieval import knowledge_for_turn
 from voxa.limits import catalog
 from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
@@ -240,7 +241,8 @@ class TextTurns:
                 window = await load_window(db, row)
                 memories = await list_memories(
                     db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
-            chat_ctx = self._chat_context(assistant, window, memories)
+            knowledge = await knowledge_for_turn(self.rt, row, message.content)
+            chat_ctx = self._chat_context(assistant, window, memories, knowledge)
             generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
             latency_ms = int((time.perf_counter() - started) * 1000)
             reply = await self._persist_reply(row, message, generated, latency_ms)
@@ -248,11 +250,13 @@ class TextTurns:
         return TurnResult(message, reply)
 
     @staticmethod
-    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory]
-                      ) -> llm.ChatContext:
+    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory],
+                      knowledge: str | None = None) -> llm.ChatContext:
         system = [assistant.persona.instructions]
         if memories:
             system.append(memory_brief(memories))
+        if knowledge:
+            system.append(knowledge)
         if window.summary:
             system.append("Earlier in this conversation the user said: " + window.summary)
         ctx = llm.ChatContext.empty()

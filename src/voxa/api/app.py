@@ -26,17 +26,18 @@ from voxa.api.routes import (
     businesses,
     handoff,
     health,
+    knowledge,
     me,
     messages,
     owner_events,
     operator,
+    search,
     sessions,
     voices,
     webhooks,
 )
 from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
-from voxa.jobs.scheduler import CleanupScheduler
-from voxa.jobs.webhook_dispatcher import WebhookDispatcher
+from voxa.jobs.scheduler import cleanup_schedule, webhook_dispatcher
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
@@ -117,12 +118,10 @@ def create_app(
             if run_voice and settings.livekit_configured:
                 await start_voice_worker(settings, stack)
             if run_scheduler:
-                scheduler = CleanupScheduler(rt, interval=settings.cleanup_interval_seconds)
-                scheduler.start()
-                stack.push_async_callback(scheduler.stop)
-                dispatcher = WebhookDispatcher(rt, interval=settings.webhooks_poll_seconds)
-                dispatcher.start()
-                stack.push_async_callback(dispatcher.stop)
+                for job in (cleanup_schedule(rt, interval=settings.cleanup_interval_seconds),
+                            webhook_dispatcher(rt, interval=settings.webhooks_poll_seconds)):
+                    job.start()
+                    stack.push_async_callback(job.stop)
             yield
 
     openapi_url = "/openapi.json" if settings.docs_enabled else None
@@ -134,8 +133,8 @@ def create_app(
         if model is not None:
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
-    modules = (accounts, auth, sessions, messages, businesses, me, voices, health,
-               operator, webhooks, handoff, owner_events)
+    modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
+               operator, search, webhooks, handoff, owner_events)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

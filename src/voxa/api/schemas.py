@@ -135,6 +135,11 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     end_reason: str | None
     agent_status: str | None = None
+    # set once the session has ended
+    outcome: str | None = None
+    outcome_summary: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
 
 
 class SessionList(BaseModel):
@@ -300,3 +305,50 @@ class LimitsOut(BaseModel):
     business: str
     overrides: dict[str, Any]
     effective: dict[str, Any]
+
+
+class KnowledgeIn(Strict):
+    """An FAQ entry (``question`` + ``answer``) or a document (``title`` +
+    ``content``; a PDF's content is base64). The text limit is the operator's
+    ``knowledge_max_document_chars``."""
+
+    kind: Literal["faq", "text", "markdown", "html", "pdf"]
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    content: str | None = Field(default=None, min_length=1, max_length=1_000_000)
+    question: str | None = Field(default=None, min_length=1, max_length=1_000)
+    answer: str | None = Field(default=None, min_length=1, max_length=10_000)
+
+
+class KnowledgeOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    source: str
+    passages: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class KnowledgeSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class KnowledgeList(BaseModel):
+    documents: list[KnowledgeSummary]
+
+
+class SearchHitOut(BaseModel):
+    kind: str  # message | summary | ticket
+    id: str
+    session_id: str | None
+    text: str
+    created_at: datetime
+
+
+class SearchOut(BaseModel):
+    hits: list[SearchHitOut]
+    next_cursor: str | None

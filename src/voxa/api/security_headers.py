@@ -1,4 +1,4 @@
-"""Security headers on every response (DESIGN §11).
+"""Security headers on every response.
 
 Pages get a strict Content-Security-Policy (scripts and styles only from
 voxa's own files, no inline code), everything else a CSP that allows nothing.

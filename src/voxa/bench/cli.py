@@ -8,7 +8,7 @@ import importlib
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import db_scope
 
-NAMES = ("sessions", "turns", "isolation", "memory", "history", "voice")
+NAMES = ("sessions", "turns", "isolation", "memory", "history", "voice", "search")
 
 
 def run(name: str, *, backend: str, quick: bool, llm: str = "scripted") -> int:

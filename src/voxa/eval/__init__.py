@@ -1,2 +1,2 @@
-"""Measuring the assistant (DESIGN §14): conversation scenarios run through the
+"""Measuring the assistant: conversation scenarios run through the
 real pipeline (``voxa eval``) and the memory-extraction labelled set."""

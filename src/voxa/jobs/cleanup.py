@@ -1,4 +1,4 @@
-"""The cleanup job (DESIGN §3): times out inactive and over-age sessions,
+"""The cleanup job: times out inactive and over-age sessions,
 deletes their cache keys, marks agents whose heartbeat stopped as stale.
 
 Idempotent and safe to run twice at once: a store lock lets one runner work

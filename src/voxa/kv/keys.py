@@ -1,4 +1,4 @@
-"""The cache keys one session owns (DESIGN §2.7). Nothing else formats them."""
+"""The cache keys one session owns. Nothing else formats them."""
 
 from __future__ import annotations
 

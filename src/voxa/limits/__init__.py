@@ -1,4 +1,4 @@
-"""Rate limits and quotas (DESIGN §11): every public entry point has one, and
+"""Rate limits and quotas: every public entry point has one, and
 every one holds across API processes (Redis when configured)."""
 
 from voxa.limits.address import client_address

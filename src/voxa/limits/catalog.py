@@ -17,6 +17,7 @@ RATES = (
     "login_per_account", "login_per_address", "signup_per_address",
     "session_starts_per_address", "session_starts_per_business",
     "turns_per_session", "turns_per_customer", "tickets_per_user", "memories_per_user",
+    "knowledge_uploads_per_business",
 )
 COUNTS = (
     "active_sessions_per_business", "voice_sessions_per_business",
@@ -24,7 +25,8 @@ COUNTS = (
 )
 PER_BUSINESS = frozenset({
     "session_starts_per_address", "session_starts_per_business", "turns_per_session",
-    "turns_per_customer", "tickets_per_user", "memories_per_user", *COUNTS,
+    "turns_per_customer", "tickets_per_user", "memories_per_user",
+    "knowledge_uploads_per_business", *COUNTS,
 })
 MAX_COUNT = 100_000
 

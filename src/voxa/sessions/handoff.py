@@ -1,4 +1,4 @@
-"""A customer asks for a person (DESIGN §13): the session is marked waiting in
+"""A customer asks for a person: the session is marked waiting in
 ``context_data["handoff"]`` and ``handoff.requested`` is queued for the
 business's webhooks. Asking again while waiting changes nothing and sends no
 second event. Both the chat page's button (``POST /v1/sessions/{id}/handoff``)

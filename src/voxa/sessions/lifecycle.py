@@ -1,4 +1,4 @@
-"""The one lifecycle (DESIGN §2.7, §3): ending and timing out mark the row,
+"""The one lifecycle: ending and timing out mark the row,
 delete every cache key the session owns and delete the session's LiveKit room
 (which disconnects the caller and the agent). Used by the API, the agent and
 cleanup."""
@@ -11,6 +11,7 @@ from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.livekit_rooms import delete_room_bounded
+from voxa.sessions.outcomes import record_outcome
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -39,8 +40,10 @@ async def close_session(
         )
         row = await sessions_repo.get(db, session_id, scope=Scope.system())
         if changed and row is not None:
-            # same transaction: the event exists exactly when the session ended
-            await webhook_events.session_ended(db, row)
+            # Only the call that closed the session writes its outcome (once); the
+            # session.ended event, which carries it, is queued in the same transaction.
+            outcome = await record_outcome(db, row)
+            await webhook_events.session_ended(db, row, outcome)
         await db.commit()
     await rt.store.delete(*all_session_keys(session_id))
     if changed:

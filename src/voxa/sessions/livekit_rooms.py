@@ -1,4 +1,4 @@
-"""Deleting a session's LiveKit room when the session ends (DESIGN §2.7):
+"""Deleting a session's LiveKit room when the session ends:
 LiveKit's server API disconnects every participant of a deleted room, so a
 caller and an agent cannot stay in a room whose session is over.
 

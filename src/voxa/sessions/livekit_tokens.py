@@ -1,4 +1,4 @@
-"""LiveKit access tokens for one session's room (DESIGN §4)."""
+"""LiveKit access tokens for one session's room."""
 
 from __future__ import annotations
 

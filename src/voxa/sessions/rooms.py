@@ -1,4 +1,4 @@
-"""The one place that builds and parses LiveKit room names (DESIGN §4).
+"""The one place that builds and parses LiveKit room names.
 
 - owner:    ``owner-{business}-session-{session_id}``
 - customer: ``{business}-session-{session_id}``

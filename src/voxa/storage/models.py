@@ -1,4 +1,4 @@
-"""Table models (DESIGN §5). API schemas live in ``voxa.api.schemas``; these
+"""Table models. API schemas live in ``voxa.api.schemas``; these
 never leave the storage and service layers."""
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ class AgentSession(Base):
         Index("ix_agent_sessions_business_status", "business_id", "status"),
         Index("ix_agent_sessions_user", "user_id", "started_at"),
         Index("ix_agent_sessions_status_activity", "status", "last_activity_at"),
+        Index("ix_agent_sessions_business_outcome", "business_id", "outcome"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
@@ -97,6 +98,11 @@ class AgentSession(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Written once as the session closes (voxa.sessions.outcomes).
+    outcome: Mapped[str | None] = mapped_column(String(24), default=None)
+    outcome_summary: Mapped[str | None] = mapped_column(Text, default=None)
+    contact_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
 
 
 class AgentMessage(Base):
@@ -199,6 +205,36 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeDocument(Base):
+    """An owner's FAQ entry or document; ``source`` is the extracted plain text."""
+
+    __tablename__ = "knowledge_documents"
+    __table_args__ = (Index("ix_knowledge_documents_business", "business_id", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # faq | text | markdown | html | pdf
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgePassage(Base):
+    """One searchable piece of a document (full-text indexed by migration 0006)."""
+
+    __tablename__ = "knowledge_passages"
+    __table_args__ = (Index("ix_knowledge_passages_document", "document_id", "ordinal"),
+                      Index("ix_knowledge_passages_business", "business_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge_documents.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class KVEntry(Base):

@@ -1,4 +1,4 @@
-"""Tenant scope for data access (DESIGN §2.4).
+"""Tenant scope for data access.
 
 Repository functions take ``scope=`` as a required keyword argument. A scope
 narrows every query: to one business (an owner), to one user within a business

@@ -1,4 +1,4 @@
-"""One voice job = one session's room (DESIGN §4).
+"""One voice job = one session's room.
 
 connect → wait for the participant → load the session by ``sessionId`` and
 refuse the job if the room, the participant's identity or attributes disagree

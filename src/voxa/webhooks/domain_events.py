@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.sessions.outcomes import Outcome
 from voxa.storage.models import AgentSession, Ticket
 from voxa.webhooks.events import emit
 
@@ -27,27 +28,25 @@ async def ticket_event(db: AsyncSession, event_type: str, ticket: Ticket) -> Non
                data=ticket_data(ticket))
 
 
-def outcome_fields(row: AgentSession) -> dict[str, Any]:
-    """OUTCOME HOOK: the session's summary, outcome and contact details.
-
-    Outcomes are computed by the knowledge/outcomes work (helper ``kb``) in its
-    own module; at merge, return its stored fields here (e.g. ``summary``,
-    ``outcome``, ``contact``). Until then ``session.ended`` carries the fields
-    this module can compute itself.
-    """
-    return {}
+def outcome_fields(outcome: Outcome | None) -> dict[str, Any]:
+    """The session's summary, outcome and contact details, as stored when it closed."""
+    if outcome is None:
+        return {}
+    return {"outcome": outcome.outcome, "summary": outcome.summary,
+            "contact": {"name": outcome.contact_name, "email": outcome.contact_email}}
 
 
-def session_ended_data(row: AgentSession) -> dict[str, Any]:
+def session_ended_data(row: AgentSession, outcome: Outcome | None = None) -> dict[str, Any]:
     return {"session_id": row.session_id, "status": row.status, "end_reason": row.end_reason,
             "channel": row.channel, "role": row.role, "user_id": row.user_id,
             "message_count": row.message_count, "started_at": _iso(row.started_at),
             "ended_at": _iso(row.ended_at),
             "transcript_path": f"/v1/sessions/{row.session_id}/messages",
-            **outcome_fields(row)}
+            **outcome_fields(outcome)}
 
 
-async def session_ended(db: AsyncSession, row: AgentSession) -> None:
+async def session_ended(db: AsyncSession, row: AgentSession,
+                        outcome: Outcome | None = None) -> None:
     if row.business_id is not None:
         await emit(db, business_id=row.business_id, event_type="session.ended",
-                   data=session_ended_data(row))
+                   data=session_ended_data(row, outcome))

@@ -37,11 +37,13 @@ async def list_business_sessions(
     business: OwnedBusiness,
     rt: RuntimeDep,
     status: Annotated[Literal["active", "ended", "timeout"] | None, Query()] = None,
+    outcome: Annotated[Literal["resolved", "ticket_opened", "handed_to_person", "abandoned"]
+                       | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SessionList:
     async with rt.db() as db:
         rows = await sessions_repo.list_sessions(
-            db, scope=Scope.business(business.id), status=status, limit=limit
+            db, scope=Scope.business(business.id), status=status, outcome=outcome, limit=limit
         )
     return SessionList(sessions=[await session_out(rt, r, slug=business.slug) for r in rows])
 

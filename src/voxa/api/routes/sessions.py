@@ -80,6 +80,10 @@ async def session_out(
         ended_at=row.ended_at,
         end_reason=row.end_reason,
         agent_status=(row.context_data or {}).get("agent_status"),
+        outcome=row.outcome,
+        outcome_summary=row.outcome_summary,
+        contact_name=row.contact_name,
+        contact_email=row.contact_email,
     )
 
 

@@ -35,12 +35,15 @@ async def list_sessions(
     *,
     scope: Scope,
     status: str | None = None,
+    outcome: str | None = None,
     limit: int = 100,
     before: datetime | None = None,
 ) -> list[AgentSession]:
     stmt = select(AgentSession).where(_scoped(scope))
     if status:
         stmt = stmt.where(AgentSession.status == status)
+    if outcome:
+        stmt = stmt.where(AgentSession.outcome == outcome)
     if before is not None:
         stmt = stmt.where(AgentSession.started_at < before)
     stmt = stmt.order_by(AgentSession.started_at.desc()).limit(limit)

@@ -5,7 +5,7 @@ policy of 0005. Deliveries are claimed by the job runner with a conditional
 UPDATE (status/next_attempt_at), so their index leads with those columns.
 
 Revision ID: 0007
-Revises: 0005 (the lead re-chains it after kb's 0006 at merge)
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from voxa.storage.types import UTCDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,8 @@ import { ApiError, api, showBanner } from "./api.js";
 import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
 import { watchHandoffs } from "./owner-handoff.js";
+import { wireKnowledge } from "./owner-knowledge.js";
+import { wireSearch } from "./owner-search.js";
 import { StoredSession } from "./sessions.js";
 
 const REFRESH_MS = 3000;
@@ -79,7 +81,10 @@ function renderSessions(list) {
     button.setAttribute("aria-label", `Read the transcript of the session started ${fmt(s.started_at)}`);
     button.addEventListener("click", () => selectSession(s.session_id));
     open.append(button);
-    tr.append(status, el("td", `${who}${s.channel !== "text" ? " (voice)" : ""}`),
+    const outcome = el("td", s.outcome ? s.outcome.replaceAll("_", " ") : "");
+    if (s.outcome_summary) outcome.title = s.outcome_summary;
+    const contact = [s.contact_name, s.contact_email].filter(Boolean).join(", ");
+    tr.append(status, outcome, el("td", `${who}${contact ? ` — ${contact}` : ""}${s.channel !== "text" ? " (voice)" : ""}`),
       el("td", fmt(s.started_at)), el("td", String(s.message_count)), open);
     body.append(tr);
   }
@@ -137,11 +142,16 @@ function renderTickets(list) {
   }
 }
 
+function outcomeQuery() {
+  const v = $("outcome-filter").value;
+  return v ? `&outcome=${encodeURIComponent(v)}` : "";
+}
+
 async function refresh() {
   try {
     const [stats, sessions, tickets] = await Promise.all([
       call(`/v1/businesses/${slug}/stats`),
-      call(`/v1/businesses/${slug}/sessions?limit=50`),
+      call(`/v1/businesses/${slug}/sessions?limit=50${outcomeQuery()}`),
       call(`/v1/businesses/${slug}/tickets`),
     ]);
     renderStats(stats);
@@ -257,6 +267,9 @@ async function open(acc) {
   wireSettings();
   wireManager();
   watchHandoffs(slug, (id) => selectSession(id).catch((e) => showBanner(e.message)));
+  wireKnowledge(slug);
+  wireSearch(slug);
+  $("outcome-filter").addEventListener("change", () => refresh());
   await Promise.all([refresh(), loadSettings()]).catch((e) => showBanner(e.message));
   timer = setInterval(refresh, REFRESH_MS);
 }

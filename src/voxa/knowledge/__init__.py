@@ -1,0 +1,1 @@
+"""A business's knowledge base: documents, passages, retrieval."""
