@@ -66,6 +66,12 @@ async def test_a_request_for_a_person_reaches_the_owners_stream_at_once(
             assert h.status_code == 202
             got = await asyncio.wait_for(next_event(lines, "handoff"), 10)
             took = time.monotonic() - asked
+            # an ended session leaves the owners' lists at once
+            e = await c.post(f"/v1/sessions/{s['session_id']}/end",
+                             headers=bearer(s["session_token"]))
+            assert e.status_code == 200
+            after_end = await asyncio.wait_for(next_event(lines, "handoff"), 10)
+        assert after_end["waiting"] == []
         [w] = got["waiting"]
         assert (w["session_id"], w["via"]) == (s["session_id"], "button")
         assert took < 2, took
@@ -83,8 +89,13 @@ async def test_streams_are_bounded_and_only_for_the_owner(runtime: Runtime) -> N
         assert_error(await c.get(url, headers=bearer(s["session_token"])), (401, 403))
         async with c.stream("GET", url, headers=bearer(owner["token"])) as r:
             assert r.status_code == 200
-            await next_event(r.aiter_lines(), "handoff")
-            refused = await c.get(url, headers=bearer(owner["token"]))
+            # keep the line iterator referenced: a collected one closes the stream
+            lines = r.aiter_lines()
+            await next_event(lines, "handoff")
+            async with c.stream("GET", url, headers=bearer(owner["token"])) as refused:
+                # a stream here would never end: check the status before reading
+                assert refused.status_code == 429, refused.status_code
+                await refused.aread()
             assert_error(refused, 429, "too_many_streams")
             assert "retry-after" in refused.headers
         # the closed stream gives its slot back
