@@ -25,18 +25,16 @@ from sqlalchemy.exc import IntegrityError
 
 from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
 from voxa.agent.context_window import (
-    ExtractiveSummarizer,
-    Summarizer,
     Window,
     fold_due,
     load_window,
     maybe_summarize,
 )
 from voxa.agent.extract import extract_memories
-from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.models import MODEL_CONN_OPTIONS
 from voxa.agent.routed import finish, prepare
 from voxa.context import session_scope
+from voxa.domain import SessionStatus
 from voxa.errors import Busy, Gone, UpstreamError
 from voxa.knowledge.retrieval import knowledge_for_turn
 from voxa.limits import catalog
@@ -44,7 +42,9 @@ from voxa.limits.admission import admit_turn, business_overrides
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
+from voxa.sessions.summary import ExtractiveSummarizer, Summarizer
 from voxa.storage.models import AgentMessage, AgentSession, Memory
+from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -210,10 +210,11 @@ class TextTurns:
         facts = extract_memories(text)
         if not facts:
             return
-        ns = Namespace(row.business_id or "general", row.user_id)
+        scope = Scope.user(row.user_id, row.business_id)
         async with self.rt.db() as db:
             for f in facts:
-                await remember(db, ns=ns, category=f.category, key=f.key, value=f.value)
+                await memories_repo.remember(db, scope=scope, category=f.category, key=f.key,
+                                             value=f.value)
             await db.commit()
         log.info("memories_extracted", count=len(facts))
 
@@ -223,7 +224,7 @@ class TextTurns:
                     ) -> TurnResult:
         started = time.perf_counter()
         row = await expire_if_overdue(self.rt, row)
-        if row.status != sessions_repo.ACTIVE:
+        if row.status != SessionStatus.active:
             raise Gone("the session has ended; start a new one", code="session_ended")
         message, reply = await self._accept(row, text, cmid)
         if reply is not None:
@@ -239,8 +240,8 @@ class TextTurns:
                 # The row the access check loaded: its summary is at most one
                 # turn old, which the window (newest 20 messages) covers.
                 window = await load_window(db, row)
-                memories = await list_memories(
-                    db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
+                memories = await memories_repo.list_memories(
+                    db, scope=Scope.user(ctx.user_id, ctx.business_id), limit=8)
             knowledge = await knowledge_for_turn(self.rt, row, message.content)
             chat_ctx = self._chat_context(assistant, window, memories, knowledge)
             generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
@@ -358,7 +359,7 @@ class TextTurns:
                            code="session_ended")
             await db.commit()
             if fold_due(row, count):
-                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
                 if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
                     await db.commit()
         return reply
