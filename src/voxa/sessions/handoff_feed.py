@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from voxa.domain import SessionStatus
 from voxa.kv.base import TTLStore
 from voxa.runtime import Runtime
 from voxa.sessions import handoff
@@ -40,7 +41,7 @@ async def waiting_sessions(rt: Runtime, business_id: str) -> list[dict[str, Any]
     with db_scope(scope):
         async with rt.db() as db:
             rows = await sessions_repo.list_sessions(db, scope=scope,
-                                                     status=sessions_repo.ACTIVE,
+                                                     status=SessionStatus.active,
                                                      limit=_WAITING_LIMIT)
     out: list[dict[str, Any]] = []
     for row in rows:
