@@ -140,6 +140,9 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
                                           scope=Scope.user(ctx.user_id, ctx.business_id))
             if row is None:
                 return "This conversation cannot be handed to a person."
+            closed = await handoff.closed_answer(db, row.business_id, rt.clock())
+            if closed is not None:
+                return closed + " Tell the customer so."
             _state, first = await handoff.request_handoff(db, row, via="assistant",
                                                           reason=reason)
             return ("The business has been told; a person will join this conversation. "

@@ -23,6 +23,7 @@ from voxa.api.openapi import install_openapi
 from voxa.api.routes import (
     accounts,
     auth,
+    business_hours,
     businesses,
     handoff,
     health,
@@ -135,7 +136,7 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
-               operator, search, webhooks, handoff, owner_events)
+               operator, search, webhooks, handoff, owner_events, business_hours)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

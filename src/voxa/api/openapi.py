@@ -21,6 +21,7 @@ from voxa.api import deps
 from voxa.api.routes import (
     accounts,
     auth,
+    business_hours,
     businesses,
     handoff,
     knowledge,
@@ -109,6 +110,8 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     me.delete_memories: frozenset({403, 404}),
     handoff.request_handoff: frozenset({400, 410}),
     owner_events.owner_events: frozenset({404, 429}),
+    business_hours.get_hours: frozenset({404}),
+    business_hours.put_hours: frozenset({404}),
     webhooks.create_webhook: frozenset({400, 409}),
     webhooks.delete_webhook: frozenset({404}),
     webhooks.list_deliveries: frozenset({404}),
