@@ -34,6 +34,7 @@ from voxa.api.routes import (
     owner_events,
     search,
     sessions,
+    takeover,
     voices,
     webhooks,
 )
@@ -136,7 +137,8 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
-               operator, search, webhooks, handoff, owner_events, business_hours)
+               operator, search, webhooks, handoff, owner_events, business_hours,
+               takeover)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

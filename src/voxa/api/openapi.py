@@ -31,6 +31,7 @@ from voxa.api.routes import (
     owner_events,
     search,
     sessions,
+    takeover,
     webhooks,
 )
 from voxa.settings import Settings
@@ -112,6 +113,9 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     owner_events.owner_events: frozenset({404, 429}),
     business_hours.get_hours: frozenset({404}),
     business_hours.put_hours: frozenset({404}),
+    takeover.take_over: frozenset({400, 404, 410}),
+    takeover.hand_back: frozenset({400, 404, 410}),
+    takeover.owner_message: frozenset({400, 404, 409, 410}),
     webhooks.create_webhook: frozenset({400, 409}),
     webhooks.delete_webhook: frozenset({404}),
     webhooks.list_deliveries: frozenset({404}),
