@@ -20,20 +20,20 @@ class TakeoverOut(BaseModel):
     state: str = Field(description="taken: the assistant is quiet; returned: it answers again")
 
 
-def _owned(row: AgentSession, principal: CurrentPrincipal) -> AgentSession:
+def _owner(row: AgentSession, principal: CurrentPrincipal) -> AccountPrincipal:
     if not (isinstance(principal, AccountPrincipal) and principal.kind == "owner"
             and row.business_id is not None and principal.business_id == row.business_id):
         raise NotFound("session not found", code="session_not_found")
-    return row
+    return principal
 
 
 @router.post("/{session_id}/takeover", response_model=TakeoverOut)
 async def take_over(row: ReadableSession, principal: CurrentPrincipal,
                     rt: RuntimeDep) -> TakeoverOut:
     """The owner takes the conversation over: the assistant stops answering."""
-    _owned(row, principal)
+    owner = _owner(row, principal)
     async with rt.db() as db:
-        state = await takeover.take_over(db, row, owner_id=principal.user_id)
+        state = await takeover.take_over(db, row, owner_id=owner.user_id)
         await db.commit()
     assert row.business_id is not None
     await handoff_feed.bump(rt.store, row.business_id)  # it leaves the waiting lists
@@ -44,7 +44,7 @@ async def take_over(row: ReadableSession, principal: CurrentPrincipal,
 async def hand_back(row: ReadableSession, principal: CurrentPrincipal,
                     rt: RuntimeDep) -> TakeoverOut:
     """The assistant answers again, with the whole transcript in its context."""
-    _owned(row, principal)
+    _owner(row, principal)
     async with rt.db() as db:
         state = await takeover.hand_back(db, row)
         await db.commit()
@@ -57,7 +57,7 @@ async def hand_back(row: ReadableSession, principal: CurrentPrincipal,
 async def owner_message(body: MessageIn, row: ReadableSession, principal: CurrentPrincipal,
                         rt: RuntimeDep) -> MessageOut:
     """The owner's message to the customer (role ``human_agent``); only while taken over."""
-    _owned(row, principal)
+    _owner(row, principal)
     text = body.text.strip()
     if not text or len(text) > rt.settings.max_text_chars:
         raise InvalidInput("text is empty or too long", code="invalid_text")
