@@ -3,8 +3,9 @@ closed explicitly. The API, the CLI jobs and the voice worker all use it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -23,6 +24,7 @@ from voxa.speech import spec as speech_spec
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 from voxa.storage.tenancy import rls_bypassed
+from voxa.storage.types import utcnow
 
 log = get_logger(__name__)
 
@@ -39,6 +41,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     directory: BusinessDirectory = field(default_factory=BusinessDirectory)
     rooms: RoomCloser | None = None  # deletes ended sessions' LiveKit rooms
+    # Wall clock for business rules (opening hours); tests replace it.
+    clock: Callable[[], datetime] = utcnow
     limiter: Limiter = field(init=False)
     model_line: ModelLine = field(init=False)
 

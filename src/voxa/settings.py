@@ -173,6 +173,14 @@ class Settings(BaseSettings):
     knowledge_max_document_chars: int = Field(default=50_000, gt=0)
     limit_knowledge_uploads_per_business: str = "60/hour"
     knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
+    # -- owner live events (handoff alerts) --
+    # Server-Sent Events streams open at once per business (across processes);
+    # one more answers 429. Heartbeat comments keep proxies from closing idle
+    # streams; a stream ends after max_seconds and EventSource reconnects.
+    owner_events_max_streams: int = Field(default=5, gt=0, le=100)
+    owner_events_poll_seconds: float = Field(default=0.5, gt=0, le=10)
+    owner_events_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    owner_events_max_seconds: float = Field(default=3600, gt=0)
 
     # -- graceful drain (cluster) --
     # SIGTERM to a voice worker: it stops taking jobs and lets its calls end,

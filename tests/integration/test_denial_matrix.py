@@ -62,6 +62,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sessions/{session_id}/messages/stream"): {"text": "hello"},
     ("PATCH", "/v1/sessions/{session_id}/config"): {"voice": "craig"},
     ("PATCH", "/v1/businesses/{slug}/settings"): {"allowed_origins": ["https://evil.example"]},
+    ("PUT", "/v1/businesses/{slug}/hours"): {"hours": None},
+    ("POST", "/v1/sessions/{session_id}/owner-messages"): {"text": "hello"},
     ("PATCH", "/v1/businesses/{slug}/tickets/{ticket_id}"): {"status": "closed"},
     ("PATCH", "/v1/businesses/{slug}/agent"): {"greeting": "pwned"},
     ("POST", "/v1/auth/password"): {"current_password": "correct horse battery",

@@ -28,7 +28,7 @@ class Window:
 
 
 def chat_messages(rows: list[AgentMessage]) -> list[AgentMessage]:
-    return [m for m in rows if m.role in ("user", "assistant")]
+    return [m for m in rows if m.role in ("user", "assistant", "human_agent")]
 
 
 @traced("voxa.history_load")

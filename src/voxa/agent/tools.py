@@ -21,7 +21,7 @@ from voxa.domain import tenant_key
 from voxa.errors import InvalidInput
 from voxa.limits.admission import business_overrides
 from voxa.runtime import Runtime
-from voxa.sessions import handoff
+from voxa.sessions import handoff, handoff_feed
 from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.repos import tickets as tickets_repo
@@ -140,13 +140,19 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
                                           scope=Scope.user(ctx.user_id, ctx.business_id))
             if row is None:
                 return "This conversation cannot be handed to a person."
+            closed = await handoff.closed_answer(db, row.business_id, rt.clock())
+            if closed is not None:
+                return closed + " Tell the customer so."
             _state, first = await handoff.request_handoff(db, row, via="assistant",
                                                           reason=reason)
             return ("The business has been told; a person will join this conversation. "
                     "Tell the customer so." if first else
                     "A person has already been asked for and will join soon.")
 
-        return await run(op)
+        answer = await run(op)
+        if ctx.business_id is not None:  # after the commit: streams re-read the database
+            await handoff_feed.bump(rt.store, ctx.business_id)
+        return answer
 
     async def ticket_status() -> str:
         """List the customer's own support tickets and their status."""

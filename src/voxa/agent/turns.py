@@ -48,6 +48,7 @@ from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
 from voxa.sessions.summary import ExtractiveSummarizer, Summarizer
+from voxa.sessions.takeover import taken_over
 from voxa.storage.models import AgentMessage, AgentSession, Memory
 from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import messages as messages_repo
@@ -64,7 +65,7 @@ OnDelta = Callable[[str], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class TurnResult:
     message: AgentMessage
-    reply: AgentMessage
+    reply: AgentMessage | None  # None while a person has taken the conversation over
     replayed: bool = False
 
 
@@ -260,6 +261,9 @@ class TextTurns:
             return TurnResult(message, accepted.reply, replayed=True)
         if on_accepted is not None:
             await on_accepted(message)
+        if taken_over(row.context_data):
+            # A person answers; the message waits in the transcript for them.
+            return TurnResult(message, None)
         await self._learn(row, message.content)
 
         assistant = await self._assistant(row)
@@ -293,7 +297,11 @@ class TextTurns:
         ctx = llm.ChatContext.empty()
         ctx.add_message(role="system", content="\n\n".join(system))
         for m in window.messages:
-            ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
+            if m.role == "human_agent":  # the business's person spoke for the assistant
+                ctx.add_message(role="assistant",
+                                content="(a person from the business wrote) " + m.content)
+            else:
+                ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
         return ctx
 
     async def _routed(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,

@@ -23,6 +23,7 @@ from voxa.api.openapi import install_openapi
 from voxa.api.routes import (
     accounts,
     auth,
+    business_hours,
     businesses,
     handoff,
     health,
@@ -30,8 +31,10 @@ from voxa.api.routes import (
     me,
     messages,
     operator,
+    owner_events,
     search,
     sessions,
+    takeover,
     voices,
     webhooks,
 )
@@ -145,7 +148,8 @@ def create_app(
             app.state.turns = TextTurns(runtime, model)
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
-               operator, search, webhooks, handoff)
+               operator, search, webhooks, handoff, owner_events, business_hours,
+               takeover)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

@@ -177,7 +177,9 @@ class MessageIn(Strict):
 
 class TurnOut(BaseModel):
     message: MessageOut
-    reply: MessageOut
+    reply: MessageOut | None = Field(
+        default=None, description="null while a person from the business has taken the "
+                                  "conversation over (they answer; role human_agent)")
     replayed: bool = False
 
 

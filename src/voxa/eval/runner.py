@@ -188,7 +188,7 @@ class Harness:
         done = time.perf_counter()
         result.turn_ms.append((done - started) * 1000)
         result.ttft_ms.append(((first[0] if first else done) - started) * 1000)
-        result.replies.append(turn.reply.content)
+        result.replies.append(turn.reply.content if turn.reply is not None else "")
 
     async def _observe(self, s: Scenario, me: _Party, seeded: list[str],
                        result: ScenarioResult) -> Observed:

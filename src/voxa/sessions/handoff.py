@@ -7,13 +7,15 @@ and the assistant's ``request_human`` tool come here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.domain import SessionStatus
 from voxa.errors import Gone, InvalidInput
-from voxa.storage.models import AgentSession
+from voxa.sessions import business_hours
+from voxa.storage.models import AgentSession, Business
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.session_state import SessionState
@@ -62,3 +64,15 @@ async def request_handoff(db: AsyncSession, row: AgentSession, *, via: Via,
                      "user_id": row.user_id, **state,
                      "transcript_path": f"/v1/sessions/{row.session_id}/messages"})
     return state, True
+
+
+async def closed_answer(db: AsyncSession, business_id: str | None, now: datetime) -> str | None:
+    """What to tell a customer who asks for a person outside the business's
+    opening hours (None while open, or when no hours are set)."""
+    if business_id is None:
+        return None
+    business = await db.get(Business, business_id)
+    hours = business_hours.parse(business.hours if business is not None else None)
+    if hours is None or business_hours.is_open(hours, now):
+        return None
+    return business_hours.closed_message(hours, now)

@@ -12,6 +12,7 @@ from voxa.infra.livekit_rooms import delete_room_bounded
 from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions import handoff, handoff_feed
 from voxa.sessions.outcomes import record_outcome
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
@@ -47,6 +48,10 @@ async def close_session(
             await webhook_events.session_ended(db, row, outcome)
         await db.commit()
     await rt.store.delete(*all_session_keys(session_id))
+    if changed and row is not None and row.business_id is not None \
+            and handoff.current(row.context_data) is not None:
+        # After the commit: the owners' live lists re-read the database and drop it.
+        await handoff_feed.bump(rt.store, row.business_id)
     if changed:
         rt.metrics.sessions_ended.labels(role=role, reason=reason).inc()
         log.info("session_ended", session_id=session_id, role=role, status=status, reason=reason)

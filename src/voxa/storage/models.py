@@ -41,6 +41,8 @@ class Business(Base):
     allowed_origins: Mapped[list[Any]] = mapped_column(default=list)
     # Per-business overrides of the operator's limits and quotas (name -> value).
     limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Opening hours (voxa.sessions.business_hours); None: always open.
+    hours: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

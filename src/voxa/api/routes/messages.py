@@ -40,7 +40,8 @@ def _check_text(body: MessageIn, limit: int) -> str:
 
 def _out(result: TurnResult) -> TurnOut:
     return TurnOut(message=MessageOut.model_validate(result.message, from_attributes=True),
-                   reply=MessageOut.model_validate(result.reply, from_attributes=True),
+                   reply=(MessageOut.model_validate(result.reply, from_attributes=True)
+                          if result.reply is not None else None),
                    replayed=result.replayed)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,4 +63,12 @@ async def set_allowed_origins(db: AsyncSession, origins: list[str], *, scope: Sc
         raise ValueError("allowed origins are set within one business's scope")
     result = await db.execute(
         update(Business).where(scope.where(Business.id)).values(allowed_origins=origins))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_hours(db: AsyncSession, hours: dict[str, Any] | None, *, scope: Scope) -> bool:
+    """Replace the business's opening hours (None: always open)."""
+    if scope.kind != "business" or scope.business_id is None:
+        raise ValueError("opening hours are set within one business's scope")
+    result = await db.execute(update(Business).where(scope.where(Business.id)).values(hours=hours))
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -17,7 +17,13 @@ askPerson.addEventListener("click", async () => {
   if (!s) return;
   askPerson.disabled = true;
   try {
-    await api(`/v1/sessions/${s.session_id}/handoff`, { method: "POST", token: s.session_token });
+    const r = await api(`/v1/sessions/${s.session_id}/handoff`, { method: "POST", token: s.session_token });
+    if (r && r.state === "closed") {
+      // Outside opening hours nobody is asked: say when, offer a ticket instead.
+      askPerson.disabled = false;
+      showBanner(r.message, "info");
+      return;
+    }
     showBanner("We have asked for a person; someone will join this conversation.", "info");
   } catch (err) {
     askPerson.disabled = false;

@@ -4,6 +4,7 @@
 import { ApiError, api, showBanner } from "./api.js";
 import { showLoggedOut, wireAuth } from "./auth.js";
 import { ChatPanel } from "./chat.js";
+import { watchHandoffs } from "./owner-handoff.js";
 import { wireKnowledge } from "./owner-knowledge.js";
 import { OUTCOME_LABELS, wireOutcomes } from "./owner-outcomes.js";
 import { wireSearch } from "./owner-search.js";
@@ -262,6 +263,7 @@ async function open(acc) {
   $("dashboard").hidden = false;
   wireSettings();
   wireManager();
+  watchHandoffs(slug, (id) => selectSession(id).catch((e) => showBanner(e.message)));
   wireKnowledge(slug);
   wireSearch(slug);
   wireOutcomes(slug);

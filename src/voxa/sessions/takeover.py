@@ -1,0 +1,71 @@
+"""An owner takes a customer's text conversation over and hands it back.
+
+While taken over (``context_data["handoff"]["state"] == "taken"``) the
+customer's messages are stored but the assistant does not answer them; the
+owner's messages are stored with the role ``human_agent``. Handing back lets
+the assistant answer again, with the whole transcript (the owner's messages
+included) in its context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from voxa.domain import SessionStatus
+from voxa.errors import Conflict, Gone, InvalidInput
+from voxa.sessions.handoff import HANDOFF_KEY
+from voxa.storage.models import AgentMessage, AgentSession
+from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.scope import Scope
+from voxa.storage.types import utcnow
+
+HUMAN_AGENT = "human_agent"
+
+
+def taken_over(context_data: dict[str, Any] | None) -> bool:
+    value = (context_data or {}).get(HANDOFF_KEY)
+    return isinstance(value, dict) and value.get("state") == "taken"
+
+
+def _live(row: AgentSession) -> str:
+    if row.status != SessionStatus.active:
+        raise Gone("the session has ended", code="session_ended")
+    if row.role != "customer" or row.business_id is None:
+        raise InvalidInput("only a business's customer conversations can be taken over",
+                           code="handoff_not_available")
+    return row.business_id
+
+
+def _now() -> str:
+    return utcnow().isoformat().replace("+00:00", "Z")
+
+
+async def take_over(db: AsyncSession, row: AgentSession, *, owner_id: str) -> dict[str, Any]:
+    business_id = _live(row)
+    state = {"state": "taken", "by": owner_id, "taken_at": _now()}
+    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state},
+                                      scope=Scope.business(business_id))
+    return state
+
+
+async def hand_back(db: AsyncSession, row: AgentSession) -> dict[str, Any]:
+    business_id = _live(row)
+    state = {"state": "returned", "returned_at": _now()}
+    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state},
+                                      scope=Scope.business(business_id))
+    return state
+
+
+async def owner_message(db: AsyncSession, row: AgentSession, text: str) -> AgentMessage:
+    business_id = _live(row)
+    if not taken_over(row.context_data):
+        raise Conflict("take the conversation over before writing in it", code="not_taken_over")
+    message = AgentMessage(session_id=row.session_id, role=HUMAN_AGENT, content=text)
+    db.add(message)
+    if await sessions_repo.add_messages(db, row.session_id, 1,
+                                        scope=Scope.business(business_id)) is None:
+        await db.rollback()
+        raise Gone("the session has ended", code="session_ended")
+    return message
