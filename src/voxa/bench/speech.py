@@ -43,8 +43,9 @@ async def _setup(backend_name: str, env: dict[str, str], levels: list[int], pcm:
     return runs
 
 
-def _ms(value: float) -> int | None:
-    return None if value != value else round(value)  # NaN: every reply missed
+def _ms(value: float | None) -> int | None:
+    # None: too few samples for that percentile; NaN: every reply missed
+    return None if value is None or value != value else round(value)
 
 
 async def run(backend_name: str, quick: bool) -> None:
