@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from voxa.bench.common import BENCH_LIMITS, free_port
+from voxa.bench.common import BENCH_LIMITS
 from voxa.voice.livekit_server import LiveKitDevServer
 
 API_KEY = "voxa-cluster"
@@ -87,7 +87,8 @@ class Proc:
     log_path: Path
     ready: Callable[[Proc], bool]
     popen: subprocess.Popen[bytes] | None = None
-    base: str = ""  # API replicas: their URL
+    base: str = ""  # API replicas: their URL (known once the port file is written)
+    port_file: Path | None = None  # API replicas bind port 0 and write the port here
     started_at: float = 0.0
 
     @property
@@ -99,6 +100,9 @@ class Proc:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def start(self) -> None:
+        if self.port_file is not None:  # a restart binds a new port
+            self.base = ""
+            self.port_file.unlink(missing_ok=True)
         with open(self.log_path, "ab") as out:
             self.popen = subprocess.Popen(self.args, env=self.env, stdout=out,
                                           stderr=subprocess.STDOUT, start_new_session=True)
@@ -145,6 +149,10 @@ class Proc:
 
 
 def _http_ready(proc: Proc) -> bool:
+    if not proc.base and proc.port_file is not None and proc.port_file.exists():
+        proc.base = f"http://127.0.0.1:{int(proc.port_file.read_text())}"
+    if not proc.base:
+        return False
     try:
         return httpx.get(f"{proc.base}/readyz", timeout=1).status_code == 200
     except httpx.HTTPError:
@@ -190,11 +198,11 @@ class Cluster:
         return env
 
     def api(self, name: str, node: ClusterNode) -> Proc:
-        port = free_port()
+        port_file = self.work / f"{name}.port"
         proc = Proc(name, [sys.executable, "-m", "voxa.cli", "serve", "--no-voice",
-                           "--port", str(port)],
+                           "--port", "0", "--port-file", str(port_file)],
                     self.env(node, self.work / name), self.work / f"{name}.log", _http_ready,
-                    base=f"http://127.0.0.1:{port}")
+                    port_file=port_file)
         proc.start()
         return proc
 
