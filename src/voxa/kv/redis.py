@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from voxa.kv.base import TTLStore
 
@@ -14,20 +14,16 @@ return 0
 """
 
 
-# Connections per process. Past them a call waits for a free one (up to
-# POOL_WAIT_SECONDS) instead of failing at once: redis-py's default pool raises
-# MaxConnectionsError at 100, which under 200 concurrent turns made lease
-# renewals fail and leases lapse.
-MAX_CONNECTIONS = 256
-POOL_WAIT_SECONDS = 30
+# Connections per process. redis-py's default pool raises MaxConnectionsError
+# past 100, which under 200 concurrent turns (each with a lease, a waiting place
+# and a model slot kept alive) made renewals fail and leases lapse.
+MAX_CONNECTIONS = 1000
 
 
 class RedisStore(TTLStore):
     def __init__(self, url: str, *, prefix: str = "") -> None:
-        pool = BlockingConnectionPool.from_url(url, decode_responses=True,
-                                               max_connections=MAX_CONNECTIONS,
-                                               timeout=POOL_WAIT_SECONDS)
-        self._redis = Redis.from_pool(pool)  # closed with the client
+        self._redis = Redis.from_url(url, decode_responses=True,
+                                     max_connections=MAX_CONNECTIONS)
         self._prefix = prefix
 
     @property
