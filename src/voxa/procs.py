@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 
 _PR_SET_PDEATHSIG = 1
@@ -40,3 +41,17 @@ def batch_child() -> None:
     """``preexec_fn`` for a batch child: dies with its parent, runs below the audio path."""
     die_with_parent()
     lower_priority()
+
+
+def stop_group(proc: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM a child's process group, SIGKILL it after ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

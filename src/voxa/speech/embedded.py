@@ -5,10 +5,8 @@ through ``VOXA_STT=openai:whisper-1`` / ``VOXA_TTS=openai:tts-1``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +14,7 @@ import time
 from pydantic import SecretStr
 
 from voxa.logs import get_logger
-from voxa.procs import batch_child
+from voxa.procs import batch_child, stop_group
 from voxa.settings import Settings
 
 log = get_logger("voxa.speech")
@@ -66,14 +64,7 @@ class EmbeddedSpeech:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=30)
 
     async def astop(self) -> None:
         await asyncio.to_thread(self.stop)

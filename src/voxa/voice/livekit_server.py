@@ -10,7 +10,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from voxa.logs import get_logger
-from voxa.procs import die_with_parent
+from voxa.procs import die_with_parent, stop_group
 
 log = get_logger(__name__)
 
@@ -152,14 +151,7 @@ class LiveKitDevServer:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=10)
         log.info("livekit_server_stopped")
 
     async def astart(self) -> LiveKitEndpoint:
