@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import PG_URL, REDIS_URL
 from voxa.kv.base import TTLStore
@@ -36,7 +37,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path,
             url = PG_URL
         engine = create_engine(url)
         await migrate(engine)
-        s = SqlStore(engine, prefix=f"kvtest-{uuid.uuid4().hex[:8]}:")
+        await engine.dispose()
+        s = SqlStore.connect(url, prefix=f"kvtest-{uuid.uuid4().hex[:8]}:")
     else:
         from voxa.kv.redis import RedisStore
 
@@ -122,3 +124,23 @@ async def test_unicode_and_large_values(store: TTLStore) -> None:
     value = "héllo ✓ " * 10_000
     await store.set("u", value, ttl=10)
     assert await store.get("u") == value
+
+
+async def test_sqlite_store_reads_while_a_storage_transaction_writes(tmp_path: Path) -> None:
+    """A request holding a storage write transaction may read the store on
+    the same SQLite file: the read does not queue behind the write lock (it
+    once did, and with one connection per engine two requests deadlocked)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    storage = create_engine(url)
+    await migrate(storage)
+    store = SqlStore.connect(url, prefix="shared:")
+    try:
+        await store.set("k", "v")
+        async with storage.connect() as conn:
+            await conn.execute(text("DELETE FROM kv_entries WHERE key = 'none'"))  # write lock
+            assert await asyncio.wait_for(store.get("k"), 10) == "v"
+            assert await asyncio.wait_for(store.exists("k"), 10) == 1
+            await conn.commit()
+    finally:
+        await store.aclose()
+        await storage.dispose()

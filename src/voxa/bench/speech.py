@@ -14,7 +14,6 @@ import httpx
 from voxa.bench.common import Backend, pct, report, scratch_dir, serve
 from voxa.bench.voice import one_session
 from voxa.kv.sql import SqlStore
-from voxa.storage.db import create_engine
 from voxa.voice.client import caller_speech
 
 SETUPS = (("inference", {"VOXA_SERVE_SPEECH": "inference"}),
@@ -29,7 +28,7 @@ async def _setup(backend_name: str, env: dict[str, str], levels: list[int], pcm:
         backend = Backend.choose(backend_name, d)
         with serve(backend, d, voice=True, extra_env=env, log_level="INFO",
                    start_timeout=400) as srv:
-            store = SqlStore(create_engine(f"sqlite+aiosqlite:///{d / 'voxa.db'}"))
+            store = SqlStore.connect(f"sqlite+aiosqlite:///{d / 'voxa.db'}")
             async with httpx.AsyncClient(base_url=srv.base, timeout=60) as c:
                 slug = f"speech-{uuid.uuid4().hex[:6]}"
                 (await c.post("/v1/businesses", json={"name": "Speech", "slug": slug, "owner": {

@@ -15,9 +15,8 @@ def create_store(redis_url: str | None, *, prefix: str = "", kind: str = "memory
         if not database_url:
             raise ValueError("the sql store needs a database URL")
         from voxa.kv.sql import SqlStore
-        from voxa.storage.db import create_engine
 
-        return SqlStore(create_engine(database_url), prefix=prefix)
+        return SqlStore.connect(database_url, prefix=prefix)
     if kind != "memory":
         raise ValueError(f"unknown store kind {kind!r}: memory | sql (or set VOXA_REDIS_URL)")
     from voxa.kv.memory import MemoryStore

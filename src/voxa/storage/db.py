@@ -17,10 +17,13 @@ from sqlalchemy.ext.asyncio import (
 from voxa.storage.tenancy import TenantSession
 
 
-def create_engine(url: str, *, hide_parameters: bool = True, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, hide_parameters: bool = True, begin_immediate: bool = True,
+                  **kwargs: Any) -> AsyncEngine:
     """``hide_parameters``: keep statement parameters (customer text, e-mails,
     password hashes) out of error messages and logs; only development and test
-    runtimes turn it off."""
+    runtimes turn it off. ``begin_immediate`` (SQLite): every transaction takes
+    the write lock at BEGIN; an engine whose transactions each start with their
+    write, or only read, passes False so its reads never wait for a writer."""
     kwargs["hide_parameters"] = hide_parameters
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -48,10 +51,11 @@ def create_engine(url: str, *, hide_parameters: bool = True, **kwargs: Any) -> A
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn: Any) -> None:
-            # Take the write lock at BEGIN so read-then-write transactions in
-            # different processes serialize instead of failing on lock upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(conn: Any) -> None:
+            # Immediate: take the write lock at BEGIN so read-then-write
+            # transactions in different processes serialize instead of failing
+            # on lock upgrade. Deferred: under WAL a read never waits.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if begin_immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_size", 20)

@@ -258,6 +258,7 @@ class KVEntry(Base):
     """Backs the SQL TTL store (``voxa.kv.sql``); not domain data."""
 
     __tablename__ = "kv_entries"
+    __table_args__ = (Index("ix_kv_entries_expires", "expires_at"),)
 
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
