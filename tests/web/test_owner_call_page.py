@@ -72,7 +72,7 @@ async def test_the_owner_joins_the_call_from_the_dashboard(web_server: LiveServe
                 "the owner's browser never published into the customer's room")
             # taken over: the waiting list no longer shows the session
             await expect(join_button).to_be_hidden(timeout=15_000)
-            await shot(page, "30-owner-in-call")
+            await shot(page, "40-owner-in-call")
 
             said, said_rate = await speech("Please tell me about the volcano.")
             quiet_from = await customer.say(said, said_rate)
