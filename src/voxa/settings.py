@@ -214,6 +214,14 @@ class Settings(BaseSettings):
     serve_speech: str = Field(default="inference", pattern="^(inference|server)$")
     serve_speech_replicas: int = Field(default=2, ge=1, le=16)
 
+    # -- voice takeover --
+    # The owner's token for joining a customer's call (POST
+    # /v1/sessions/{id}/join-call) only has to last until the browser connects.
+    owner_call_token_ttl_seconds: int = Field(default=120, ge=10, le=3600)
+    # What the agent says when the owner leaves the call ("" = nothing).
+    owner_call_resume_line: str = Field(
+        default="I'm back. Is there anything else I can help you with?", max_length=300)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console

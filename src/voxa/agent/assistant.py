@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.agents import Agent, llm
+from livekit.agents import Agent, StopResponse, llm
 
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
@@ -18,6 +18,9 @@ from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.session_state import SessionState
 
 KnowledgeLookup = Callable[[str], Awaitable[str | None]]
+# True when a person answers this turn instead of the assistant (voice: the
+# business's owner is in the call); the hook has kept the turn itself.
+TurnHold = Callable[[llm.ChatMessage], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +45,12 @@ class VoxaAssistant(Agent):
         self.persona = persona
         self.greet_on_enter = greet
         self._knowledge = knowledge
+        self.hold: TurnHold | None = None
 
     async def on_user_turn_completed(self, turn_ctx: llm.ChatContext,
                                      new_message: llm.ChatMessage) -> None:
+        if self.hold is not None and await self.hold(new_message):
+            raise StopResponse
         # Voice: the turn's knowledge block joins this turn's context only.
         if self._knowledge is not None:
             brief = await self._knowledge(new_message.text_content or "")

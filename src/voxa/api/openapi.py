@@ -116,6 +116,7 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     takeover.take_over: frozenset({400, 404, 410}),
     takeover.hand_back: frozenset({400, 404, 410}),
     takeover.owner_message: frozenset({400, 404, 409, 410}),
+    takeover.join_call: frozenset({400, 404, 410, 503}),
     webhooks.create_webhook: frozenset({400, 409}),
     webhooks.delete_webhook: frozenset({404}),
     webhooks.list_deliveries: frozenset({404}),

@@ -12,6 +12,11 @@ from livekit.protocol.room import RoomConfiguration
 
 from voxa.tracing import inject_metadata
 
+# An owner who joins a customer's call: the identity's prefix and the role
+# attribute the voice job recognises (a customer's identity is ``customer-…``).
+OWNER_CALL_PREFIX = "owner-"
+OWNER_CALL_ROLE = "human_agent"
+
 
 @dataclass(frozen=True, slots=True)
 class TokenRequest:
@@ -77,9 +82,47 @@ class LiveKitTokens:
             .to_jwt()
         )
 
+    def mint_owner_call(self, *, room_name: str, session_id: str, user_id: str,
+                        display_name: str, ttl: timedelta) -> str:
+        """A token for the owner joining a customer's call in ``room_name``
+        only: publish audio and subscribe, no data, no video, no admin. It
+        dispatches no agent (the room's agent is already there)."""
+        grants = api.VideoGrants(
+            room_join=True,
+            room=room_name,
+            can_publish=True,
+            can_publish_sources=["microphone"],
+            can_subscribe=True,
+            can_publish_data=False,
+            can_update_own_metadata=False,
+            room_admin=False,
+            room_create=False,
+            room_list=False,
+        )
+        return (
+            api.AccessToken(self.api_key, self._api_secret)
+            .with_identity(owner_call_identity(user_id))
+            .with_name(display_name)
+            .with_attributes({"role": OWNER_CALL_ROLE, "sessionId": session_id,
+                              "userName": display_name})
+            .with_grants(grants)
+            .with_ttl(ttl)
+            .to_jwt()
+        )
+
     @property
     def api_secret(self) -> str:
         return self._api_secret
 
     def verify(self, token: str) -> api.access_token.Claims:
         return api.TokenVerifier(self.api_key, self._api_secret).verify(token)
+
+
+def owner_call_identity(user_id: str) -> str:
+    return f"{OWNER_CALL_PREFIX}{user_id}"
+
+
+def is_owner_in_call(identity: str, attributes: dict[str, str]) -> bool:
+    """Whether a room participant is a business's owner joined by
+    :meth:`LiveKitTokens.mint_owner_call` (identity and role were signed by voxa)."""
+    return identity.startswith(OWNER_CALL_PREFIX) and attributes.get("role") == OWNER_CALL_ROLE

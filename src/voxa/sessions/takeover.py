@@ -9,12 +9,15 @@ included) in its context.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.domain import SessionStatus
-from voxa.errors import Conflict, Gone, InvalidInput
+from voxa.domain import Channel, SessionStatus
+from voxa.errors import Conflict, Gone, InvalidInput, Unavailable
+from voxa.infra.livekit_tokens import LiveKitTokens, owner_call_identity
 from voxa.sessions.handoff import HANDOFF_KEY
 from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
@@ -69,3 +72,30 @@ async def owner_message(db: AsyncSession, row: AgentSession, text: str) -> Agent
         await db.rollback()
         raise Gone("the session has ended", code="session_ended")
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class CallGrant:
+    url: str
+    token: str
+    room_name: str
+    identity: str
+    expires_in: int
+
+
+def call_grant(livekit: LiveKitTokens | None, row: AgentSession, *, owner_id: str,
+               ttl_seconds: int) -> CallGrant:
+    """The owner's LiveKit token for this session's room only. Joining is the
+    takeover: the voice job marks the session taken while the owner is in the
+    room and returned when the owner leaves."""
+    _live(row)
+    if row.channel == Channel.text:
+        raise InvalidInput("a text conversation has no call to join; take it over instead",
+                           code="not_a_call")
+    if livekit is None:
+        raise Unavailable("voice is not enabled on this server", code="voice_unavailable")
+    token = livekit.mint_owner_call(room_name=row.room_name, session_id=row.session_id,
+                                    user_id=owner_id, display_name="Owner",
+                                    ttl=timedelta(seconds=ttl_seconds))
+    return CallGrant(url=livekit.url, token=token, room_name=row.room_name,
+                     identity=owner_call_identity(owner_id), expires_in=ttl_seconds)

@@ -56,6 +56,7 @@ from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
+from voxa.voice.owner_presence import OwnerPresence
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.speech_providers import SpeechNeeds, build_stt, build_tts
@@ -173,6 +174,7 @@ class _JobState:
         self.writer: TranscriptWriter | None = None
         self.heartbeat: Heartbeat | None = None
         self.silence: SilenceWatch | None = None
+        self.presence: OwnerPresence | None = None
         self.session_id: str | None = None
         self.tenant: Scope | None = None
 
@@ -185,6 +187,8 @@ class _JobState:
         try:
             if self.silence is not None:
                 await self.silence.stop()
+            if self.presence is not None:
+                await self.presence.aclose()
             if self.writer is not None:
                 await self.writer.flush()
             if self.heartbeat is not None:
@@ -254,9 +258,12 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         model=assistant_llm.model)
     closed = asyncio.Event()
     state.silence = silence = SilenceWatch(rt.settings.voice_silence_seconds)
+    state.presence = presence = OwnerPresence(rt, row, writer=writer, silence=silence)
+    assistant.hold = presence.hold_turn
     text_gate = RoomTextGate(session_id=row.session_id, max_chars=rt.settings.max_text_chars,
                              rate=rt.settings.limit_turns_per_session,
                              on_accepted=silence.activity)
+    text_gate.hold = presence.hold_turn
 
     with session_scope(assistant.persona.ctx):
         session: AgentSession[None] = AgentSession(
@@ -297,6 +304,7 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
                 participant_identity=participant.identity, close_on_disconnect=True,
                 text_input=room_io.TextInputOptions(text_input_cb=text_gate)),
         )
+        presence.watch(ctx.room, session)
         rt.metrics.agent_join_delay.observe(time.perf_counter() - joined_at)
         log.info("agent_joined", voice=voice.id, greet=not already_spoke,
                  join_ms=int((time.perf_counter() - joined_at) * 1000))

@@ -12,12 +12,12 @@ notices.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from livekit.agents import AgentSession
+from livekit.agents import AgentSession, llm
 from livekit.agents.voice.room_io import TextInputEvent, TextInputOptions
 
 from voxa.logs import get_logger
@@ -39,6 +39,8 @@ class RoomTextGate:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._on_accepted = on_accepted
         self._take = TextInputOptions().text_input_cb  # livekit-agents' own handling
+        # the owner's presence in the call (voice.owner_presence): taken text gets no reply
+        self.hold: Callable[[llm.ChatMessage], Awaitable[bool]] | None = None
         self.refused = 0
 
     async def refusal(self, text: str) -> str | None:
@@ -54,6 +56,9 @@ class RoomTextGate:
         why = await self.refusal(ev.text)
         if why is None:
             self._on_accepted()
+            if self.hold is not None and await self.hold(
+                    llm.ChatMessage(role="user", content=[ev.text])):
+                return
             taken = self._take(session, ev)
             if taken is not None:
                 await taken

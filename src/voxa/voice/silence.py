@@ -29,10 +29,19 @@ class SilenceWatch:
         self.seconds = seconds
         self.expired = asyncio.Event()
         self._last = time.monotonic()
+        self._paused = False
         self._task: asyncio.Task[None] | None = None
 
     def activity(self) -> None:
         """The caller took a turn: the timer starts again."""
+        self._last = time.monotonic()
+
+    def pause(self) -> None:
+        """The timer stands still (the business's owner is talking with the caller)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
         self._last = time.monotonic()
 
     def start(self) -> None:
@@ -41,6 +50,8 @@ class SilenceWatch:
 
     async def _watch(self) -> None:
         while True:
+            if self._paused:
+                self._last = time.monotonic()
             left = self._last + self.seconds - time.monotonic()
             if left <= 0:
                 self.expired.set()

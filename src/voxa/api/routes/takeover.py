@@ -1,5 +1,6 @@
 """An owner takes a customer's text conversation over, writes in it and hands
-it back (owners of the session's business only; everyone else gets 404)."""
+it back, or joins a customer's voice call (owners of the session's business
+only; everyone else gets 404)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,24 @@ async def owner_message(body: MessageIn, row: ReadableSession, principal: Curren
         await db.commit()
         await db.refresh(message)
     return MessageOut.model_validate(message, from_attributes=True)
+
+
+class CallGrantOut(BaseModel):
+    url: str = Field(description="the LiveKit server to connect to")
+    token: str = Field(description="a LiveKit token for this session's room only")
+    room_name: str
+    identity: str = Field(description="the owner's identity in the room (owner-<user id>)")
+    expires_in: int = Field(description="seconds the token can be used to connect")
+
+
+@router.post("/{session_id}/join-call", response_model=CallGrantOut)
+async def join_call(row: ReadableSession, principal: CurrentPrincipal,
+                    rt: RuntimeDep) -> CallGrantOut:
+    """A token for the owner to join the customer's voice call. While the owner
+    is in the room the assistant stays silent (the session shows as taken
+    over); when the owner leaves, it answers again."""
+    owner = _owner(row, principal)
+    grant = takeover.call_grant(rt.livekit, row, owner_id=owner.user_id,
+                                ttl_seconds=rt.settings.owner_call_token_ttl_seconds)
+    return CallGrantOut(url=grant.url, token=grant.token, room_name=grant.room_name,
+                        identity=grant.identity, expires_in=grant.expires_in)

@@ -1,6 +1,8 @@
 // The owner's live alerts: customers waiting for a person, pushed by the
 // server (Server-Sent Events on /v1/businesses/{slug}/events), not polled.
 
+import { joinCallButton } from "./owner-call.js";
+
 const $ = (id) => document.getElementById(id);
 
 function render(waiting, onPick) {
@@ -19,6 +21,7 @@ function render(waiting, onPick) {
     b.textContent = `${w.channel} session ${w.session_id.slice(0, 8)} — since ${new Date(w.requested_at).toLocaleTimeString()}`;
     b.addEventListener("click", () => onPick(w.session_id));
     li.append(b);
+    if (w.channel !== "text") li.append(" ", joinCallButton(w.session_id));
     if (w.reason) {
       const r = document.createElement("span");
       r.className = "muted";
