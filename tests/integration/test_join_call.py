@@ -38,7 +38,10 @@ async def test_the_owner_gets_a_token_for_that_room_only(
     assert video.can_publish and video.can_publish_sources == ["microphone"]
     assert not video.can_publish_data and not video.room_admin and not video.room_create
     assert not video.room_list
-    assert claims.room_config is None  # no second agent is dispatched
+    # the room's one agent, dispatched by whichever join creates the room
+    assert claims.room_config is not None
+    assert [a.agent_name for a in claims.room_config.agents] == [runtime.livekit.agent_name]
+    assert sid in claims.room_config.agents[0].metadata
     times = jwt.decode(grant["token"], options={"verify_signature": False})
     ttl = runtime.settings.owner_call_token_ttl_seconds
     assert grant["expires_in"] == ttl and times["exp"] - times["nbf"] <= ttl + 1

@@ -128,3 +128,25 @@ async def test_the_agent_is_silent_while_the_owner_is_in_the_call(
         lambda: customer.agent_audio.voiced_after(ended) is not None, 90), "no reply after"
     msgs = await wait_history(api, grant, lambda m: heard_and_answered(m, "rocket"))
     assert heard_and_answered(msgs, "rocket"), msgs
+
+
+async def test_an_owner_already_in_the_room_is_not_taken_for_the_caller(
+        api: httpx.AsyncClient, clients: list[VoiceClient]) -> None:
+    """The owner joins before the customer (as after an agent restart with the
+    owner in the call): the agent serves the customer, silent while the owner
+    is there, instead of refusing the job on the owner's identity."""
+    slug, owner_token = await business(api, "earlyowner")
+    grant = await start(api, {"role": "customer", "business": slug, "customer": {"name": "Eve"}})
+    r = await api.post(f"/v1/sessions/{grant['session_id']}/join-call",
+                       headers=bearer(owner_token))
+    assert r.status_code == 200, r.text
+    owner = VoiceClient(r.json()["url"], r.json()["token"], record_audio=False)
+    clients.append(owner)
+    await owner.connect()
+    customer = await join(clients, grant)  # an agent that listens to the customer
+    left = time.monotonic()
+    await owner.aclose()
+    clients.remove(owner)
+    assert await customer.wait_for(
+        lambda: any("back" in s.lower() for s in customer.agent_said(left)), 60), (
+        "the agent did not serve the customer once the owner left")

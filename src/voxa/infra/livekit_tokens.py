@@ -63,14 +63,6 @@ class LiveKitTokens:
             "sessionId": req.session_id,
             "timestamp": str(req.timestamp_ms),
         }
-        room_config = RoomConfiguration(
-            agents=[
-                RoomAgentDispatch(
-                    agent_name=self.agent_name,
-                    metadata=json.dumps(inject_metadata({"session_id": req.session_id})),
-                )
-            ]
-        )
         return (
             api.AccessToken(self.api_key, self._api_secret)
             .with_identity(f"{req.role}-{req.user_id}")
@@ -78,15 +70,23 @@ class LiveKitTokens:
             .with_attributes(attributes)
             .with_grants(grants)
             .with_ttl(self.ttl)
-            .with_room_config(room_config)
+            .with_room_config(self._dispatching(req.session_id))
             .to_jwt()
         )
+
+    def _dispatching(self, session_id: str) -> RoomConfiguration:
+        """The room's agent, dispatched by whichever join creates the room (a
+        room that already exists ignores it, so there is never a second)."""
+        return RoomConfiguration(agents=[RoomAgentDispatch(
+            agent_name=self.agent_name,
+            metadata=json.dumps(inject_metadata({"session_id": session_id})))])
 
     def mint_owner_call(self, *, room_name: str, session_id: str, user_id: str,
                         display_name: str, ttl: timedelta) -> str:
         """A token for the owner joining a customer's call in ``room_name``
-        only: publish audio and subscribe, no data, no video, no admin. It
-        dispatches no agent (the room's agent is already there)."""
+        only: publish audio and subscribe, no data, no video, no admin. An
+        owner quicker than the customer creates the room, so the token carries
+        the same agent dispatch as the customer's."""
         grants = api.VideoGrants(
             room_join=True,
             room=room_name,
@@ -107,6 +107,7 @@ class LiveKitTokens:
                               "userName": display_name})
             .with_grants(grants)
             .with_ttl(ttl)
+            .with_room_config(self._dispatching(session_id))
             .to_jwt()
         )
 

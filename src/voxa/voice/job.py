@@ -56,7 +56,7 @@ from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
-from voxa.voice.owner_presence import OwnerPresence
+from voxa.voice.owner_presence import OwnerPresence, wait_for_caller
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.speech_providers import SpeechNeeds, build_stt, build_tts
@@ -218,8 +218,7 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
     rt = state.rt
     joined_at = time.perf_counter()
     await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-    participant = await ctx.wait_for_participant(
-        kind=rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD)
+    participant = await wait_for_caller(ctx.room)
     checked = await verify(rt, ctx.room.name, participant, ctx.job.metadata)
     if isinstance(checked, Refusal):
         log.warning("job_refused", room=ctx.room.name, reason=checked.reason,

@@ -36,6 +36,26 @@ from voxa.voice.transcript import TranscriptWriter
 log = get_logger(__name__)
 
 
+async def wait_for_caller(room: rtc.Room) -> rtc.RemoteParticipant:
+    """The first standard participant who is not an owner joined to the call.
+    An owner may be in the room before the agent (an agent restarted after a
+    worker crash, or an owner quicker than the customer): that participant is
+    never the caller the job serves."""
+    arrived: asyncio.Queue[rtc.RemoteParticipant] = asyncio.Queue()
+    put = arrived.put_nowait
+    room.on("participant_connected", put)
+    try:
+        for participant in list(room.remote_participants.values()):
+            put(participant)
+        while True:
+            participant = await arrived.get()
+            if participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_STANDARD \
+                    and not is_owner_in_call(participant.identity, participant.attributes):
+                return participant
+    finally:
+        room.off("participant_connected", put)
+
+
 class OwnerPresence:
     def __init__(self, rt: Runtime, row: SessionRow, *, writer: TranscriptWriter,
                  silence: SilenceWatch) -> None:
