@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     limit_knowledge_uploads_per_business: str = "60/hour"
     knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
 
+    # -- conversation pipeline (text and voice turns) --
+    # Messages each turn sees; past summary_trim_at unsummarised messages the
+    # oldest (all but the window) are folded into the session's running summary.
+    conversation_window: int = Field(default=20, gt=0)
+    summary_trim_at: int = Field(default=50, gt=1)
+    # A voice turn whose model has not answered within this bound is given the
+    # fallback line instead (the caller is never left in silence).
+    voice_model_timeout_seconds: float = Field(default=15, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -220,6 +229,12 @@ class Settings(BaseSettings):
         if not items or any(i.amount <= 0 for i in items):
             raise ValueError(f"a rate limit must allow at least one request: {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _window_within_fold(self) -> Settings:
+        if self.conversation_window > self.summary_trim_at:
+            raise ValueError("VOXA_CONVERSATION_WINDOW must not exceed VOXA_SUMMARY_TRIM_AT")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -286,6 +301,9 @@ _ENV_EXPORT = {
     "limit_model_slots_total": "VOXA_LIMIT_MODEL_SLOTS_TOTAL",
     "limit_model_slots_per_business": "VOXA_LIMIT_MODEL_SLOTS_PER_BUSINESS",
     "tracing": "VOXA_TRACING",
+    "conversation_window": "VOXA_CONVERSATION_WINDOW",
+    "summary_trim_at": "VOXA_SUMMARY_TRIM_AT",
+    "voice_model_timeout_seconds": "VOXA_VOICE_MODEL_TIMEOUT_SECONDS",
 }
 
 

@@ -1,5 +1,5 @@
-"""Text turns: one turn through the session's assistant — same
-instructions and tools as voice — with the reply persisted before it is
+"""Text turns: one turn through the conversation pipeline (``pipeline.py``,
+the same path a voice turn takes) with the reply persisted before it is
 acknowledged.
 
 Turns of one session are serialized (a waiting line with a bound); a
@@ -12,48 +12,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import APIError, llm
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from livekit.agents import llm
 
-from voxa.agent.assistant import VoxaAssistant, build_assistant, memory_brief
-from voxa.agent.context_window import (
-    ExtractiveSummarizer,
-    Summarizer,
-    Window,
-    fold_due,
-    load_window,
-    maybe_summarize,
-)
-from voxa.agent.extract import extract_memories
-from voxa.agent.memory import Namespace, list_memories, remember
-from voxa.agent.models import MODEL_CONN_OPTIONS
-from voxa.agent.routed import finish, prepare
-from voxa.context import session_scope
-from voxa.errors import Busy, Gone, UpstreamError
-from voxa.knowledge.retrieval import knowledge_for_turn
-from voxa.limits import catalog
-from voxa.limits.admission import admit_turn, business_overrides
+from voxa.agent.assistant import VoxaAssistant, build_assistant
+from voxa.agent.context_window import Summarizer
+from voxa.agent.generation import OnDelta
+from voxa.agent.pipeline import TurnPipeline
+from voxa.errors import Busy, Gone
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
-from voxa.storage.models import AgentMessage, AgentSession, Memory
-from voxa.storage.repos import messages as messages_repo
+from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
-from voxa.storage.scope import Scope
 from voxa.tracing import session_attributes, start_wait_span, traced
 
 log = get_logger(__name__)
 
-MAX_TOOL_ROUNDS = 4
-OnDelta = Callable[[str], Awaitable[None]]
+__all__ = ["OnDelta", "TextTurns", "TurnResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +50,13 @@ class _Gate:
     users: int = 0
 
 
-@dataclass
-class _Generated:
-    text: str
-    tool_messages: list[AgentMessage]
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
 class TextTurns:
     """Runs text turns for every session of this process."""
 
     def __init__(self, rt: Runtime, model: llm.LLM[Any], *,
                  summarizer: Summarizer | None = None) -> None:
         self.rt = rt
-        self.llm = model
-        self.summarizer = summarizer or ExtractiveSummarizer()
+        self.pipeline = TurnPipeline(rt, model, summarizer=summarizer)
         self._gates: dict[str, _Gate] = {}
         self._background: set[asyncio.Task[TurnResult]] = set()
         # Each session's assistant (persona + tools bound to it), kept while the
@@ -92,8 +64,12 @@ class TextTurns:
         self._assistants: OrderedDict[str, tuple[float, VoxaAssistant]] = OrderedDict()
 
     @property
+    def llm(self) -> llm.LLM[Any]:
+        return self.pipeline.llm
+
+    @property
     def model_name(self) -> str:
-        return self.llm.model
+        return self.pipeline.model_name
 
     # -- serialization ------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -130,14 +106,10 @@ class TextTurns:
         line (503) is taken once the session's previous turn is done (turns
         waiting on their own session are bounded by ``turn_queue_limit``);
         both before anything of the turn is written."""
-        async with self.rt.db() as db:
-            overrides = await business_overrides(db, row.business_id)
-        await admit_turn(self.rt.limiter, row, overrides)
-        tenant = row.business_id or f"general:{row.user_id}"
-        per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
+        await self.pipeline.admit(row)
         waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
         async with self._turn_slot(row.session_id):
-            slot = await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)
+            slot = await self.pipeline.model_slot(row)
             waiting.end()
             try:
                 return await self._turn(row, text, client_message_id, on_delta, on_accepted)
@@ -179,44 +151,6 @@ class TextTurns:
         self._assistants.pop(session_id, None)
 
     # -- one turn -----------------------------------------------------------
-    @traced("voxa.turn.accept")
-    async def _accept(self, row: AgentSession, text: str, cmid: str | None
-                      ) -> tuple[AgentMessage, AgentMessage | None]:
-        """Persist the user message (or find the one a retry refers to)."""
-        scope = Scope.user(row.user_id, row.business_id)
-        async with self.rt.db() as db:
-            if cmid:
-                existing = await messages_repo.by_client_id(db, row.session_id, cmid, scope=scope)
-                if existing is not None:
-                    reply = (await db.execute(select(AgentMessage).where(
-                        AgentMessage.session_id == row.session_id,
-                        AgentMessage.reply_to_id == existing.id,
-                        AgentMessage.role == "assistant"))).scalar_one_or_none()
-                    return existing, reply
-            message = AgentMessage(session_id=row.session_id, role="user", content=text,
-                                   client_message_id=cmid)
-            db.add(message)
-            if await sessions_repo.add_messages(db, row.session_id, 1, scope=scope) is None:
-                await db.rollback()
-                raise Gone("the session has ended; start a new one", code="session_ended")
-            try:
-                await db.commit()
-            except IntegrityError:  # the same retry raced in through another replica
-                await db.rollback()
-                return await self._accept(row, text, cmid)
-            return message, None
-
-    async def _learn(self, row: AgentSession, text: str) -> None:
-        facts = extract_memories(text)
-        if not facts:
-            return
-        ns = Namespace(row.business_id or "general", row.user_id)
-        async with self.rt.db() as db:
-            for f in facts:
-                await remember(db, ns=ns, category=f.category, key=f.key, value=f.value)
-            await db.commit()
-        log.info("memories_extracted", count=len(facts))
-
     async def _turn(self, row: AgentSession, text: str, cmid: str | None,
                     on_delta: OnDelta | None,
                     on_accepted: Callable[[AgentMessage], Awaitable[None]] | None,
@@ -225,152 +159,12 @@ class TextTurns:
         row = await expire_if_overdue(self.rt, row)
         if row.status != sessions_repo.ACTIVE:
             raise Gone("the session has ended; start a new one", code="session_ended")
-        message, reply = await self._accept(row, text, cmid)
+        message, reply = await self.pipeline.accept(row, text, cmid)
         if reply is not None:
             return TurnResult(message, reply, replayed=True)
         if on_accepted is not None:
             await on_accepted(message)
-        await self._learn(row, message.content)
-
         assistant = await self._assistant(row)
-        with session_scope(assistant.persona.ctx):
-            ctx = assistant.persona.ctx
-            async with self.rt.db() as db:
-                # The row the access check loaded: its summary is at most one
-                # turn old, which the window (newest 20 messages) covers.
-                window = await load_window(db, row)
-                memories = await list_memories(
-                    db, ns=Namespace(ctx.business_id or "general", ctx.user_id), limit=8)
-            knowledge = await knowledge_for_turn(self.rt, row, message.content)
-            chat_ctx = self._chat_context(assistant, window, memories, knowledge)
-            generated = await self._routed(assistant, chat_ctx, row, message.content, on_delta)
-            latency_ms = int((time.perf_counter() - started) * 1000)
-            reply = await self._persist_reply(row, message, generated, latency_ms)
-            self._after_turn(row, generated, latency_ms)
+        reply, _ = await self.pipeline.answer(assistant, row, message, channel="text",
+                                              on_delta=on_delta, started=started)
         return TurnResult(message, reply)
-
-    @staticmethod
-    def _chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory],
-                      knowledge: str | None = None) -> llm.ChatContext:
-        system = [assistant.persona.instructions]
-        if memories:
-            system.append(memory_brief(memories))
-        if knowledge:
-            system.append(knowledge)
-        if window.summary:
-            system.append("Earlier in this conversation the user said: " + window.summary)
-        ctx = llm.ChatContext.empty()
-        ctx.add_message(role="system", content="\n\n".join(system))
-        for m in window.messages:
-            ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
-        return ctx
-
-    async def _routed(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
-                      row: AgentSession, text: str, on_delta: OnDelta | None) -> _Generated:
-        """Routing before generation (``routed.py``): a refusal is the reply; decided
-        tools run first and the model only phrases their result."""
-        prepared = await prepare(assistant, chat_ctx, text, row.session_id)
-        if prepared.decision.refusal is not None:
-            if on_delta is not None:
-                await on_delta(prepared.decision.refusal)
-            return _Generated(text=prepared.decision.refusal, tool_messages=[])
-        generated = await self._generate(assistant, prepared.chat_ctx, row, on_delta,
-                                         tools=prepared.tools)
-        generated.tool_messages[:0] = prepared.tool_messages
-        generated.text = finish(assistant, prepared, generated.text, text)
-        return generated
-
-    @traced("voxa.turn.model_call", lambda self, *_, **__: {"model": self.model_name})
-    async def _generate(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
-                        row: AgentSession, on_delta: OnDelta | None,
-                        tools: list[llm.Tool] | None = None) -> _Generated:
-        if tools is None:
-            tools = [t for t in assistant.tools if isinstance(t, llm.Tool)]
-        tool_ctx = llm.ToolContext(tools)
-        out = _Generated(text="", tool_messages=[])
-        for _round in range(MAX_TOOL_ROUNDS + 1):
-            parts: list[str] = []
-            calls: list[llm.FunctionToolCall] = []
-            usage_seen = False
-            try:
-                stream = self.llm.chat(chat_ctx=chat_ctx, tools=tools,
-                                       conn_options=MODEL_CONN_OPTIONS)
-                async with stream:
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            usage_seen = True
-                            out.prompt_tokens += chunk.usage.prompt_tokens
-                            out.completion_tokens += chunk.usage.completion_tokens
-                        if chunk.delta is None:
-                            continue
-                        if chunk.delta.content:
-                            parts.append(chunk.delta.content)
-                            if on_delta is not None:
-                                await on_delta(chunk.delta.content)
-                        calls.extend(chunk.delta.tool_calls)
-            except APIError as exc:
-                log.warning("llm_failed", error=str(exc), retryable=exc.retryable)
-                raise UpstreamError(f"the model provider failed: {exc.message}",
-                                    retryable=exc.retryable, code="llm_unavailable") from exc
-            except Exception as exc:
-                log.exception("llm_failed")
-                raise UpstreamError("the model provider failed", retryable=False,
-                                    code="llm_failed") from exc
-            out.text += "".join(parts)
-            if not usage_seen:
-                # Some servers (llama.cpp) report no usage when streaming; they
-                # stream one token per chunk, so count those.
-                out.completion_tokens += len(parts)
-            if not calls:
-                break
-            for call in calls:
-                result = await llm.execute_function_call(call, tool_ctx)
-                chat_ctx.insert(result.fnc_call)
-                chat_ctx.insert(result.fnc_call_out)
-                out.tool_messages.append(AgentMessage(
-                    session_id=row.session_id, role="tool",
-                    content=json.dumps({"name": call.name, "arguments": call.arguments,
-                                        "output": result.fnc_call_out.output,
-                                        "is_error": result.fnc_call_out.is_error})[:8000]))
-                log.info("tool_called", tool=call.name, is_error=result.fnc_call_out.is_error)
-        out.text = out.text.strip() or "Sorry, I have no answer to that."
-        return out
-
-    @traced("voxa.turn.persist")
-    async def _persist_reply(self, row: AgentSession, message: AgentMessage,
-                             generated: _Generated, latency_ms: int) -> AgentMessage:
-        reply = AgentMessage(
-            session_id=row.session_id, role="assistant", content=generated.text,
-            reply_to_id=message.id,
-            tokens_used=(generated.prompt_tokens + generated.completion_tokens) or None,
-            latency_ms=latency_ms, model_used=self.model_name,
-        )
-        scope = Scope.user(row.user_id, row.business_id)
-        async with self.rt.db() as db:
-            for tm in generated.tool_messages:
-                db.add(tm)
-            db.add(reply)
-            added = 1 + len(generated.tool_messages)
-            count = await sessions_repo.add_messages(db, row.session_id, added, scope=scope)
-            if count is None:
-                await db.rollback()
-                raise Gone("the session ended while the assistant was replying",
-                           code="session_ended")
-            await db.commit()
-            if fold_due(row, count):
-                fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
-                if fresh is not None and await maybe_summarize(db, fresh, self.summarizer):
-                    await db.commit()
-        return reply
-
-    def _after_turn(self, row: AgentSession, generated: _Generated, latency_ms: int) -> None:
-        m = self.rt.metrics
-        m.turn_latency.labels(channel="text", model=self.model_name).observe(latency_ms / 1000)
-        if generated.prompt_tokens:
-            m.tokens.labels(model=self.model_name, kind="prompt").inc(generated.prompt_tokens)
-        if generated.completion_tokens:
-            m.tokens.labels(model=self.model_name, kind="completion").inc(
-                generated.completion_tokens)
-        log.info("turn_completed", channel="text", latency_ms=latency_ms, model=self.model_name,
-                 tools=len(generated.tool_messages),
-                 tokens=generated.prompt_tokens + generated.completion_tokens)

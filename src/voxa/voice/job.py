@@ -33,8 +33,8 @@ from livekit.agents.voice.agent_session import SessionConnectOptions
 from opentelemetry import trace
 
 from voxa import tracing
-from voxa.agent.assistant import build_assistant
-from voxa.agent.context_window import load_window
+from voxa.agent.assistant import load_persona
+from voxa.agent.context_window import load_window, summary_note
 from voxa.agent.models import (
     LOCAL_LLM_URL_ENV,
     MODEL_CONN_OPTIONS,
@@ -42,6 +42,8 @@ from voxa.agent.models import (
     parse_provider,
     scripted,
 )
+from voxa.agent.pipeline import TurnPipeline
+from voxa.agent.tools import build_tools
 from voxa.context import session_scope
 from voxa.errors import InvalidInput
 from voxa.logs import configure_logging, get_logger
@@ -61,6 +63,7 @@ from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.stt_whisper import WhisperSTT
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
 from voxa.voice.tts_local import tts_for
+from voxa.voice.turn_hooks import VoiceAssistant, VoiceTurns
 
 log = get_logger("voxa.voice.job")
 
@@ -154,7 +157,7 @@ async def _history(rt: Runtime, row: SessionRow) -> tuple[llm.ChatContext, bool]
             ).limit(1))).first() is not None
     ctx = llm.ChatContext.empty()
     if window.summary:
-        ctx.add_message(role="system", content="Earlier the user said: " + window.summary)
+        ctx.add_message(role="system", content=summary_note(window.summary))
     for m in window.messages:
         ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
     return ctx, spoke
@@ -247,7 +250,12 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         ctx.shutdown(reason="refused: another agent serves this session")
         return
     state.heartbeat = heartbeat
-    assistant = await build_assistant(rt, row, chat_ctx=chat_ctx, greet=not already_spoke)
+    # every turn goes through the pipeline text turns use (``voice/turn_hooks.py``)
+    turns = VoiceTurns(TurnPipeline(rt, assistant_llm), row,
+                       model_bound=rt.settings.voice_model_timeout_seconds)
+    persona = await load_persona(rt, row)
+    assistant = VoiceAssistant(persona, build_tools(rt, persona.ctx), turns,
+                               chat_ctx=chat_ctx, greet=not already_spoke)
     state.session_id = row.session_id
     state.writer = writer = TranscriptWriter(
         rt, session_id=row.session_id, user_id=row.user_id, business_id=row.business_id,
@@ -274,7 +282,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         @session.on("conversation_item_added")
         def _on_item(ev: Any) -> None:
             item = ev.item
-            if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
+            # the turns and replies are persisted by the pipeline; what is left
+            # is the agent's own lines (the greeting, a goodbye)
+            if (isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant")
+                    and not turns.persisted(item.role, item.text_content or "")):
                 writer.add(item.role, item.text_content or "")
 
         @session.on("user_input_transcribed")
@@ -302,7 +313,8 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
                  join_ms=int((time.perf_counter() - joined_at) * 1000))
         silence.start()
         waits = [asyncio.create_task(e.wait()) for e in (
-            writer.session_ended, heartbeat.session_over, closed, silence.expired)]
+            writer.session_ended, turns.session_ended, heartbeat.session_over, closed,
+            silence.expired)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for t in waits:
             t.cancel()

@@ -1,0 +1,153 @@
+"""A voice turn through the conversation pipeline (``agent/pipeline.py``), the
+same path a text turn takes.
+
+LiveKit's ``on_user_turn_completed`` keeps the caller's words (and refuses a
+turn over the limits); the agent's ``llm_node`` then asks the pipeline for the
+reply — memories, the memory brief, knowledge, summary, routing and tools,
+the model within ``voice_model_timeout_seconds`` — which persists it before
+it is spoken, and yields the text to speech. Room text (``lk.chat``) skips
+``on_user_turn_completed`` in livekit-agents, so ``llm_node`` keeps those
+words itself. Whatever fails, the caller hears a line: the fallback the
+pipeline chose, or a notice that the turn was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterable
+from typing import Any
+
+from livekit.agents import FlushSentinel, ModelSettings, llm
+
+from voxa.agent.assistant import Persona, VoxaAssistant
+from voxa.agent.fallback import TOO_MANY
+from voxa.agent.generation import Generated
+from voxa.agent.pipeline import TurnPipeline
+from voxa.errors import Gone, RateLimited, Unavailable
+from voxa.logs import get_logger
+from voxa.storage.models import AgentMessage
+from voxa.storage.models import AgentSession as SessionRow
+
+log = get_logger(__name__)
+
+_KEPT_REPLIES = 8
+
+
+def _last_user_text(chat_ctx: llm.ChatContext) -> str:
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage) and item.role == "user":
+            return (item.text_content or "").strip()
+    return ""
+
+
+class VoiceTurns:
+    """One voice session's turns: what the hooks of :class:`VoiceAssistant` do."""
+
+    def __init__(self, pipeline: TurnPipeline, row: SessionRow, *, model_bound: float) -> None:
+        self.pipeline = pipeline
+        self.row = row
+        self.model_bound = model_bound
+        self._heard: AgentMessage | None = None
+        self._refused: str | None = None  # the user text a limit refused
+        # replies the pipeline persisted: their chat items are not persisted again
+        self._replies: deque[str] = deque(maxlen=_KEPT_REPLIES)
+        self.session_ended = asyncio.Event()
+
+    async def user_turn(self, new_message: llm.ChatMessage) -> None:
+        text = (new_message.text_content or "").strip()
+        if not text:
+            return
+        self._heard = await self._accept(text)
+
+    async def _accept(self, text: str) -> AgentMessage | None:
+        try:
+            await self.pipeline.admit(self.row)
+        except RateLimited:
+            log.warning("voice_turn_refused", reason="turn limit")
+            self._refused = text
+            return None
+        try:
+            message, _ = await self.pipeline.accept(self.row, text)
+        except Gone:
+            self.session_ended.set()
+            return None
+        return message
+
+    async def reply(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext) -> str:
+        """The reply to speak (already persisted), or "" for none."""
+        text = _last_user_text(chat_ctx)
+        message, self._heard = self._heard, None
+        if self._refused is not None and self._refused == text:
+            self._refused = None
+            self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="busy").inc()
+            return TOO_MANY
+        if message is None or message.content != text:
+            if not text:
+                return ""
+            message = await self._accept(text)  # room text: no user-turn hook ran
+            if message is None:
+                return TOO_MANY if self._refused is not None else ""
+            self._refused = None
+        try:
+            slot = await self.pipeline.model_slot(self.row)
+        except Unavailable:
+            return await self._busy(message)
+        try:
+            reply, _ = await self.pipeline.answer(assistant, self.row, message, channel="voice",
+                                                  model_bound=self.model_bound)
+        except Gone:
+            self.session_ended.set()
+            return ""
+        finally:
+            await slot.release()
+        self._replies.append(reply.content)
+        return reply.content
+
+    async def _busy(self, message: AgentMessage) -> str:
+        log.warning("turn_fallback", channel="voice", stage="busy")
+        self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="busy").inc()
+        generated = Generated(text=TOO_MANY, fallback="busy")
+        try:
+            reply = await self.pipeline.persist_reply(self.row, message, generated, None)
+        except Gone:
+            self.session_ended.set()
+            return ""
+        self._replies.append(reply.content)
+        return reply.content
+
+    def persisted(self, role: str, text: str) -> bool:
+        """Whether a chat item of the session was already persisted by the
+        pipeline (the caller's turns; the replies, perhaps cut short by an
+        interruption)."""
+        if role == "user":
+            return True
+        text = text.strip()
+        for i, said in enumerate(self._replies):
+            if text and said.startswith(text):
+                # replies before it were cut off before a word was spoken
+                for _ in range(i + 1):
+                    self._replies.popleft()
+                return True
+        return False
+
+
+class VoiceAssistant(VoxaAssistant):
+    """The session's assistant in a call: its turns go through the pipeline."""
+
+    def __init__(self, persona: Persona, tools: list[llm.FunctionTool[..., Any]],
+                 turns: VoiceTurns, **kwargs: Any) -> None:
+        super().__init__(persona, tools, **kwargs)
+        self.turns = turns
+
+    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext,
+                                     new_message: llm.ChatMessage) -> None:
+        await self.turns.user_turn(new_message)
+
+    async def llm_node(  # type: ignore[override]
+            self, chat_ctx: llm.ChatContext, tools: list[llm.Tool],
+            model_settings: ModelSettings,
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel] | str | None:
+        del tools, model_settings  # the pipeline's own: the same as a text turn's
+        return (await self.turns.reply(self, chat_ctx)) or None
+
