@@ -58,6 +58,7 @@ from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
+from voxa.voice.never_silent import SpeechFallback
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.stt_whisper import WhisperSTT
@@ -66,6 +67,8 @@ from voxa.voice.tts_local import tts_for
 from voxa.voice.turn_hooks import VoiceAssistant, VoiceTurns
 
 log = get_logger("voxa.voice.job")
+
+MAX_SPEECH_FAILURES = 50  # in a row, before livekit-agents gives the call up
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -177,6 +180,7 @@ class _JobState:
         self.writer: TranscriptWriter | None = None
         self.heartbeat: Heartbeat | None = None
         self.silence: SilenceWatch | None = None
+        self.fallback: SpeechFallback | None = None
         self.session_id: str | None = None
         self.tenant: Scope | None = None
 
@@ -189,6 +193,8 @@ class _JobState:
         try:
             if self.silence is not None:
                 await self.silence.stop()
+            if self.fallback is not None:
+                await self.fallback.aclose()
             if self.writer is not None:
                 await self.writer.flush()
             if self.heartbeat is not None:
@@ -276,8 +282,19 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             turn_handling={"preemptive_generation": {"enabled": False}},
             conn_options=SessionConnectOptions(llm_conn_options=MODEL_CONN_OPTIONS,
                                                stt_conn_options=SPEECH_CONN_OPTIONS,
-                                               tts_conn_options=SPEECH_CONN_OPTIONS),
+                                               tts_conn_options=SPEECH_CONN_OPTIONS,
+                                               # each failure gets a fallback line
+                                               # (never_silent.py); the call goes on
+                                               max_unrecoverable_errors=MAX_SPEECH_FAILURES),
         )
+        state.fallback = fallback = SpeechFallback(session, rt.metrics)
+        session.on("error", fallback.on_error)
+
+        @session.on("agent_state_changed")
+        def _on_state(ev: Any) -> None:
+            # the failed-speech line is rendered once the first line was spoken
+            if ev.old_state == "speaking" and not fallback.prepared:
+                fallback.prepare(tts)
 
         @session.on("conversation_item_added")
         def _on_item(ev: Any) -> None:
