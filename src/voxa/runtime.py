@@ -19,6 +19,7 @@ from voxa.sessions.livekit_rooms import RoomCloser, livekit_room_closer
 from voxa.sessions.livekit_tokens import LiveKitTokens
 from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Environment, Settings
+from voxa.storage.audio_store import AudioStore, open_audio_store
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 from voxa.storage.tenancy import rls_bypassed
@@ -40,6 +41,7 @@ class Runtime:
     rooms: RoomCloser | None = None  # deletes ended sessions' LiveKit rooms
     limiter: Limiter = field(init=False)
     model_line: ModelLine = field(init=False)
+    audio: AudioStore = field(init=False)  # per-turn audio of calls
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -49,6 +51,7 @@ class Runtime:
         self.model_line = ModelLine(self.store, total=s.limit_model_slots_total,
                                     ttl=s.model_slot_ttl_seconds,
                                     on_refused=self._count_refused)
+        self.audio = open_audio_store(s)
 
     def _count_refused(self, name: str) -> None:
         # Looked up at call time: the app may swap in its own metrics registry.

@@ -15,7 +15,7 @@ import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -179,6 +179,20 @@ class Settings(BaseSettings):
     # fallback line instead (the caller is never left in silence).
     voice_model_timeout_seconds: float = Field(default=15, gt=0)
 
+    # -- per-turn audio of calls --
+    # Each user and agent turn of a call is kept as OGG/Opus, under the data
+    # directory (file) or in an S3-compatible bucket (s3), and deleted with the
+    # session's audio once the session ended this many days ago (the cleanup job).
+    audio_keep: bool = True
+    audio_store: Literal["file", "s3"] = "file"
+    audio_retention_days: float = Field(default=30, gt=0)
+    audio_s3_bucket: str | None = None
+    audio_s3_prefix: str = ""
+    audio_s3_endpoint_url: str | None = None
+    audio_s3_region: str | None = None
+    audio_s3_access_key_id: str | None = None
+    audio_s3_secret_access_key: SecretStr | None = None
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_format: str = "auto"  # auto | json | console
@@ -304,6 +318,11 @@ _ENV_EXPORT = {
     "conversation_window": "VOXA_CONVERSATION_WINDOW",
     "summary_trim_at": "VOXA_SUMMARY_TRIM_AT",
     "voice_model_timeout_seconds": "VOXA_VOICE_MODEL_TIMEOUT_SECONDS",
+    "audio_keep": "VOXA_AUDIO_KEEP", "audio_store": "VOXA_AUDIO_STORE",
+    "audio_s3_bucket": "VOXA_AUDIO_S3_BUCKET", "audio_s3_prefix": "VOXA_AUDIO_S3_PREFIX",
+    "audio_s3_endpoint_url": "VOXA_AUDIO_S3_ENDPOINT_URL",
+    "audio_s3_region": "VOXA_AUDIO_S3_REGION",
+    "audio_s3_access_key_id": "VOXA_AUDIO_S3_ACCESS_KEY_ID",
 }
 
 
@@ -315,7 +334,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env["VOXA_DATA_DIR"] = str(settings.data_dir.resolve())
     env["VOXA_DATABASE_URL"] = settings.effective_database_url
     for name, var in (("secret_key", "VOXA_SECRET_KEY"), ("llm_api_key", "VOXA_LLM_API_KEY"),
-                      ("livekit_api_secret", "LIVEKIT_API_SECRET")):
+                      ("livekit_api_secret", "LIVEKIT_API_SECRET"),
+                      ("audio_s3_secret_access_key", "VOXA_AUDIO_S3_SECRET_ACCESS_KEY")):
         secret = getattr(settings, name)
         if secret is not None:
             env[var] = secret.get_secret_value()

@@ -59,6 +59,7 @@ from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
 from voxa.voice.never_silent import SpeechFallback
+from voxa.voice.recording import TurnRecorder
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.stt_whisper import WhisperSTT
@@ -181,6 +182,7 @@ class _JobState:
         self.heartbeat: Heartbeat | None = None
         self.silence: SilenceWatch | None = None
         self.fallback: SpeechFallback | None = None
+        self.recorder: TurnRecorder | None = None
         self.session_id: str | None = None
         self.tenant: Scope | None = None
 
@@ -197,6 +199,8 @@ class _JobState:
                 await self.fallback.aclose()
             if self.writer is not None:
                 await self.writer.flush()
+            if self.recorder is not None:
+                await self.recorder.flush()
             if self.heartbeat is not None:
                 await self.heartbeat.stop()
             if self.session_id is not None:
@@ -257,8 +261,10 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         return
     state.heartbeat = heartbeat
     # every turn goes through the pipeline text turns use (``voice/turn_hooks.py``)
+    state.recorder = recorder = TurnRecorder(rt, session_id=row.session_id,
+                                             scope=state.tenant)
     turns = VoiceTurns(TurnPipeline(rt, assistant_llm), row,
-                       model_bound=rt.settings.voice_model_timeout_seconds)
+                       model_bound=rt.settings.voice_model_timeout_seconds, recorder=recorder)
     persona = await load_persona(rt, row)
     assistant = VoiceAssistant(persona, build_tools(rt, persona.ctx), turns,
                                chat_ctx=chat_ctx, greet=not already_spoke)
@@ -304,6 +310,11 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
             if (isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant")
                     and not turns.persisted(item.role, item.text_content or "")):
                 writer.add(item.role, item.text_content or "")
+
+        @session.on("user_state_changed")
+        def _on_user_state(ev: Any) -> None:
+            if ev.new_state == "speaking":
+                recorder.speech_started()
 
         @session.on("user_input_transcribed")
         def _on_heard(ev: Any) -> None:

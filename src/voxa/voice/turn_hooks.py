@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import AsyncIterable
 from typing import Any
 
-from livekit.agents import FlushSentinel, ModelSettings, llm
+from livekit import rtc
+from livekit.agents import Agent, FlushSentinel, ModelSettings, llm
 
 from voxa.agent.assistant import Persona, VoxaAssistant
 from voxa.agent.fallback import TOO_MANY
@@ -28,6 +29,7 @@ from voxa.errors import Gone, RateLimited, Unavailable
 from voxa.logs import get_logger
 from voxa.storage.models import AgentMessage
 from voxa.storage.models import AgentSession as SessionRow
+from voxa.voice.recording import TurnRecorder
 
 log = get_logger(__name__)
 
@@ -44,7 +46,8 @@ def _last_user_text(chat_ctx: llm.ChatContext) -> str:
 class VoiceTurns:
     """One voice session's turns: what the hooks of :class:`VoiceAssistant` do."""
 
-    def __init__(self, pipeline: TurnPipeline, row: SessionRow, *, model_bound: float) -> None:
+    def __init__(self, pipeline: TurnPipeline, row: SessionRow, *, model_bound: float,
+                 recorder: TurnRecorder) -> None:
         self.pipeline = pipeline
         self.row = row
         self.model_bound = model_bound
@@ -52,13 +55,17 @@ class VoiceTurns:
         self._refused: str | None = None  # the user text a limit refused
         # replies the pipeline persisted: their chat items are not persisted again
         self._replies: deque[str] = deque(maxlen=_KEPT_REPLIES)
+        self._spoken_reply: int | None = None  # the reply whose audio comes next
         self.session_ended = asyncio.Event()
+        self.recorder = recorder
 
     async def user_turn(self, new_message: llm.ChatMessage) -> None:
         text = (new_message.text_content or "").strip()
         if not text:
             return
         self._heard = await self._accept(text)
+        if self._heard is not None:
+            self.recorder.keep_user_turn(self._heard.id)
 
     async def _accept(self, text: str) -> AgentMessage | None:
         try:
@@ -79,16 +86,13 @@ class VoiceTurns:
         text = _last_user_text(chat_ctx)
         message, self._heard = self._heard, None
         if self._refused is not None and self._refused == text:
-            self._refused = None
-            self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="busy").inc()
-            return TOO_MANY
+            return self._refuse()
         if message is None or message.content != text:
             if not text:
                 return ""
             message = await self._accept(text)  # room text: no user-turn hook ran
             if message is None:
-                return TOO_MANY if self._refused is not None else ""
-            self._refused = None
+                return self._refuse() if self._refused is not None else ""
         try:
             slot = await self.pipeline.model_slot(self.row)
         except Unavailable:
@@ -101,8 +105,25 @@ class VoiceTurns:
             return ""
         finally:
             await slot.release()
-        self._replies.append(reply.content)
+        self._said(reply)
         return reply.content
+
+    def _refuse(self) -> str:
+        """A turn over the limits: a notice, kept out of the transcript like the
+        refused words themselves."""
+        self._refused = None
+        self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="busy").inc()
+        self._replies.append(TOO_MANY)
+        return TOO_MANY
+
+    def _said(self, reply: AgentMessage) -> None:
+        self._replies.append(reply.content)
+        self._spoken_reply = reply.id
+
+    def take_spoken_reply(self) -> int | None:
+        """The persisted reply that the speech now ending said (once)."""
+        mid, self._spoken_reply = self._spoken_reply, None
+        return mid
 
     async def _busy(self, message: AgentMessage) -> str:
         log.warning("turn_fallback", channel="voice", stage="busy")
@@ -113,7 +134,7 @@ class VoiceTurns:
         except Gone:
             self.session_ended.set()
             return ""
-        self._replies.append(reply.content)
+        self._said(reply)
         return reply.content
 
     def persisted(self, role: str, text: str) -> bool:
@@ -150,4 +171,12 @@ class VoiceAssistant(VoxaAssistant):
     ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel] | str | None:
         del tools, model_settings  # the pipeline's own: the same as a text turn's
         return (await self.turns.reply(self, chat_ctx)) or None
+
+    def stt_node(self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+                 ) -> Any:
+        return Agent.default.stt_node(self, self.turns.recorder.heard(audio), model_settings)
+
+    def tts_node(self, text: AsyncIterable[str], model_settings: ModelSettings) -> Any:
+        return self.turns.recorder.spoken(Agent.default.tts_node(self, text, model_settings),
+                                          self.turns.take_spoken_reply)
 
