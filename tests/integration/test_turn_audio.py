@@ -6,6 +6,7 @@ by the cleanup job once the session ended longer ago than the retention.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,11 +17,18 @@ import pytest
 from livekit import rtc
 from sqlalchemy import update
 
+from tests.conftest import make_settings
 from tests.helpers import assert_error, bearer, create_business, start_customer
 from voxa.errors import InvalidInput
 from voxa.jobs.cleanup import run_cleanup
 from voxa.runtime import Runtime
-from voxa.storage.audio_store import FileAudioStore, audio_key, audio_url
+from voxa.storage.audio_store import (
+    FileAudioStore,
+    S3AudioStore,
+    audio_key,
+    audio_url,
+    open_audio_store,
+)
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.scope import Scope
@@ -134,3 +142,41 @@ async def test_cleanup_deletes_audio_after_the_retention(client: httpx.AsyncClie
     for s, mid in ((recent, recent_mid), (active, active_mid)):
         assert await runtime.audio.get(audio_key(s["session_id"], mid)) is not None
     assert (await run_cleanup(runtime, use_lock=False)).audio_deleted == 0
+
+
+@pytest.fixture
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3-compatible HTTP server, on a free loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+async def test_s3_store_keeps_and_deletes_a_sessions_audio(tmp_path: Path,
+                                                           s3_endpoint: str) -> None:
+    import boto3
+
+    settings = make_settings(tmp_path, audio_store="s3", audio_s3_bucket="calls",
+                             audio_s3_prefix="voxa/", audio_s3_endpoint_url=s3_endpoint,
+                             audio_s3_region="us-east-1", audio_s3_access_key_id="test",
+                             audio_s3_secret_access_key="test-secret")
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test-secret",
+                 ).create_bucket(Bucket="calls")
+    store = open_audio_store(settings)
+    assert isinstance(store, S3AudioStore)
+    other = SID.replace("50b85e72", "60b85e72")
+    await store.put(audio_key(SID, 7), b"OggS one")
+    await store.put(audio_key(SID, 8), b"OggS two")
+    await store.put(audio_key(other, 9), b"OggS other")
+    assert await store.get(audio_key(SID, 7)) == b"OggS one"
+    assert await store.get(audio_key(SID, 10)) is None
+    assert await store.delete_session(SID) == 2
+    assert await store.get(audio_key(SID, 8)) is None
+    assert await store.get(audio_key(other, 9)) == b"OggS other"

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from tests.live_server import LiveServer
 from tests.voice.conftest import speech
-from tests.voice.helpers import bearer, business, join, start
+from tests.voice.helpers import bearer, business, history, join, start
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.models import AgentMessage, AgentSession, Memory, Ticket
 from voxa.voice.client import VoiceClient
@@ -88,6 +88,17 @@ def answered(s: Stored, n: int) -> bool:
     return len(s.messages) >= n and s.messages[-1][0] == "assistant"
 
 
+async def wait_audio(api: httpx.AsyncClient, grant: dict[str, Any], pick: Any,
+                     within: float = 60) -> list[dict[str, Any]]:
+    """The picked messages once all have their audio (kept just after the turn)."""
+    deadline = time.monotonic() + within
+    while True:
+        msgs = pick(await history(api, grant))
+        if all(m["audio_url"] for m in msgs) or time.monotonic() > deadline:
+            return list(msgs)
+        await asyncio.sleep(0.5)
+
+
 async def test_text_and_voice_store_the_same_conversation(
         api: httpx.AsyncClient, clients: list[VoiceClient], voice_stack: LiveServer) -> None:
     slug, _ = await business(api, "parity")
@@ -112,6 +123,16 @@ async def test_text_and_voice_store_the_same_conversation(
     assert voice.memories, "the call learned nothing"
     assert voice.summary, "the call's old turns were never folded"
     assert voice.tickets and voice.tickets[0][0] == "My order never arrived"
+
+    # each spoken turn and each reply to one kept its audio (OGG/Opus), served
+    # to the session's holder
+    def recorded(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        said = [m for m in msgs if m["role"] in ("user", "assistant")][1:]  # not the greeting
+        return [m for m in said if m["content"] != TYPED and not m["content"].endswith(TYPED)]
+    msgs = await wait_audio(api, grant, recorded)
+    assert msgs and all(m["audio_url"] and m["audio_duration_ms"] > 300 for m in msgs), msgs
+    r = await api.get(msgs[0]["audio_url"], headers=bearer(grant["session_token"]))
+    assert r.status_code == 200 and r.content[:4] == b"OggS"
 
     # the same words, as text turns
     r = await api.post("/v1/sessions", json={"channel": "text", "role": "customer",
