@@ -25,6 +25,7 @@ from voxa.storage.scope import Scope
 log = get_logger(__name__)
 
 OPUS_RATE = 48_000
+OPUS_BITRATE = 24_000  # speech, mono: clear at 24 kbit/s (≈4 KB per second with the container)
 LEAD_IN_S = 0.5  # kept before the detected start of speech (the VAD starts late)
 MAX_HEARD_S = 60.0  # of caller audio kept while waiting for a turn to end
 
@@ -37,6 +38,7 @@ def encode_ogg_opus(frames: list[rtc.AudioFrame]) -> tuple[bytes, int]:
     container = av.open(buf, "w", format="ogg")
     stream = container.add_stream("libopus", rate=OPUS_RATE)
     stream.layout = "mono"  # type: ignore[union-attr]
+    stream.bit_rate = OPUS_BITRATE  # type: ignore[union-attr]
     resampler = av.AudioResampler(format="s16", layout="mono", rate=OPUS_RATE)
     samples = 0
     for frame in frames:
