@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from livekit import rtc
-from livekit.agents import Agent, FlushSentinel, ModelSettings, llm
+from livekit.agents import Agent, ModelSettings, llm
 
 from voxa.agent.assistant import Persona, VoxaAssistant
-from voxa.agent.fallback import TOO_MANY
-from voxa.agent.generation import Generated
+from voxa.agent.fallback import MODEL_FAILED, TOO_MANY
+from voxa.agent.generation import Generated, OnDelta
 from voxa.agent.pipeline import TurnPipeline
 from voxa.errors import Gone, RateLimited, Unavailable
 from voxa.logs import get_logger
@@ -58,6 +58,7 @@ class VoiceTurns:
         self._spoken_reply: int | None = None  # the reply whose audio comes next
         self.session_ended = asyncio.Event()
         self.recorder = recorder
+        self._turns: set[asyncio.Task[str]] = set()
 
     async def user_turn(self, new_message: llm.ChatMessage) -> None:
         text = (new_message.text_content or "").strip()
@@ -81,8 +82,59 @@ class VoiceTurns:
             return None
         return message
 
-    async def reply(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext) -> str:
-        """The reply to speak (already persisted), or "" for none."""
+    async def speak(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext
+                    ) -> AsyncIterator[str]:
+        """The reply's text for speech, streamed as the model writes it (the
+        pipeline persists the finished reply, as for a text turn's stream).
+        The turn runs to the end even if the caller cuts it off, so the reply
+        is stored either way."""
+        deltas: asyncio.Queue[str] = asyncio.Queue()
+
+        async def on_delta(delta: str) -> None:
+            deltas.put_nowait(delta)
+
+        turn = asyncio.create_task(self.reply(assistant, chat_ctx, on_delta),
+                                   name=f"voice-turn-{self.row.session_id}")
+        self._turns.add(turn)
+        turn.add_done_callback(self._turns.discard)
+        spoken: list[str] = []
+        waiter: asyncio.Future[str] | None = None
+        try:
+            while not (turn.done() and deltas.empty()):
+                if deltas.empty():
+                    waiter = asyncio.ensure_future(deltas.get())
+                    await asyncio.wait({turn, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    if not waiter.done():  # the turn ended; what it sent is still queued
+                        waiter.cancel()
+                        continue
+                    piece = waiter.result()
+                else:
+                    piece = deltas.get_nowait()
+                spoken.append(piece)
+                yield piece
+            final = self._final(turn)
+            if not spoken and final:
+                spoken.append(final)
+                yield final
+        finally:
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+            if spoken:
+                self._replies.append(" ".join("".join(spoken).split()))
+
+    def _final(self, turn: asyncio.Task[str]) -> str:
+        """The finished turn's text; a turn that broke still gets a line."""
+        try:
+            return turn.result()
+        except Exception:
+            log.exception("turn_fallback", channel="voice", stage="model")
+            self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="model").inc()
+            return MODEL_FAILED
+
+    async def reply(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
+                    on_delta: OnDelta | None = None) -> str:
+        """The reply to speak (persisted), or "" for none; ``on_delta`` gets the
+        model's text as it streams (lines that are not the model's are only returned)."""
         text = _last_user_text(chat_ctx)
         message, self._heard = self._heard, None
         if self._refused is not None and self._refused == text:
@@ -99,6 +151,7 @@ class VoiceTurns:
             return await self._busy(message)
         try:
             reply, _ = await self.pipeline.answer(assistant, self.row, message, channel="voice",
+                                                  on_delta=on_delta,
                                                   model_bound=self.model_bound)
         except Gone:
             self.session_ended.set()
@@ -113,11 +166,9 @@ class VoiceTurns:
         refused words themselves."""
         self._refused = None
         self.pipeline.rt.metrics.turn_fallbacks.labels(channel="voice", stage="busy").inc()
-        self._replies.append(TOO_MANY)
         return TOO_MANY
 
     def _said(self, reply: AgentMessage) -> None:
-        self._replies.append(reply.content)
         self._spoken_reply = reply.id
 
     def take_spoken_reply(self) -> int | None:
@@ -140,10 +191,10 @@ class VoiceTurns:
     def persisted(self, role: str, text: str) -> bool:
         """Whether a chat item of the session was already persisted by the
         pipeline (the caller's turns; the replies, perhaps cut short by an
-        interruption)."""
+        interruption), or kept out of the transcript (refusal notices)."""
         if role == "user":
             return True
-        text = text.strip()
+        text = " ".join(text.split())
         for i, said in enumerate(self._replies):
             if text and said.startswith(text):
                 # replies before it were cut off before a word was spoken
@@ -165,12 +216,10 @@ class VoiceAssistant(VoxaAssistant):
                                      new_message: llm.ChatMessage) -> None:
         await self.turns.user_turn(new_message)
 
-    async def llm_node(  # type: ignore[override]
-            self, chat_ctx: llm.ChatContext, tools: list[llm.Tool],
-            model_settings: ModelSettings,
-    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel] | str | None:
+    def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool],
+                 model_settings: ModelSettings) -> AsyncIterable[str]:
         del tools, model_settings  # the pipeline's own: the same as a text turn's
-        return (await self.turns.reply(self, chat_ctx)) or None
+        return self.turns.speak(self, chat_ctx)
 
     def stt_node(self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
                  ) -> Any:
