@@ -33,7 +33,7 @@ from voxa.storage.models import AgentSession
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
-from voxa.voice.recording import encode_ogg_opus
+from voxa.voice.recording import PAD_S, encode_ogg_opus, trim_silence
 
 SID = "1795330678048-50b85e72-29ee-46f7-988c-3c5c06630cc1"
 
@@ -180,3 +180,13 @@ async def test_s3_store_keeps_and_deletes_a_sessions_audio(tmp_path: Path,
     assert await store.delete_session(SID) == 2
     assert await store.get(audio_key(SID, 8)) is None
     assert await store.get(audio_key(other, 9)) == b"OggS other"
+
+
+def test_a_callers_turn_is_kept_without_the_silence_around_it() -> None:
+    rate = 48_000
+    quiet = rtc.AudioFrame(bytes(960 * 2), rate, 1, 960)  # 20 ms frames
+    words = tone(0.02, rate)
+    frames = [quiet] * 200 + [words] * 50 + [quiet] * 200  # 4 s, 1 s of it speech
+    kept = trim_silence(frames)
+    assert abs(len(kept) * 0.02 - (1.0 + 2 * PAD_S)) < 0.05
+    assert trim_silence([quiet] * 10) == []

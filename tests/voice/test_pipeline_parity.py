@@ -131,6 +131,8 @@ async def test_text_and_voice_store_the_same_conversation(
         return [m for m in said if m["content"] != TYPED and not m["content"].endswith(TYPED)]
     msgs = await wait_audio(api, grant, recorded)
     assert msgs and all(m["audio_url"] and m["audio_duration_ms"] > 300 for m in msgs), msgs
+    # a caller's turn is the words, not the wait before them (each phrase < 3 s)
+    assert all(m["audio_duration_ms"] < 4000 for m in msgs if m["role"] == "user"), msgs
     r = await api.get(msgs[0]["audio_url"], headers=bearer(grant["session_token"]))
     assert r.status_code == 200 and r.content[:4] == b"OggS"
 

@@ -311,11 +311,6 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
                     and not turns.persisted(item.role, item.text_content or "")):
                 writer.add(item.role, item.text_content or "")
 
-        @session.on("user_state_changed")
-        def _on_user_state(ev: Any) -> None:
-            if ev.new_state == "speaking":
-                recorder.speech_started()
-
         @session.on("user_input_transcribed")
         def _on_heard(ev: Any) -> None:
             if ev.transcript.strip():

@@ -1,6 +1,6 @@
 """Per-turn audio of a call, kept for review: what the caller said in each
-turn (the frames the recognizer heard, from shortly before the voice activity
-detector heard speech start) and what the agent said in each reply (the frames
+turn (the frames the recognizer heard since the previous turn, without the
+silence around the words) and what the agent said in each reply (the frames
 speech synthesis produced). Each turn is encoded as OGG/Opus (PyAV) off the
 event loop, stored in the audio store and referenced from its message
 (``audio_url``, ``audio_duration_ms``)."""
@@ -26,8 +26,9 @@ log = get_logger(__name__)
 
 OPUS_RATE = 48_000
 OPUS_BITRATE = 24_000  # speech, mono: clear at 24 kbit/s (≈4 KB per second with the container)
-LEAD_IN_S = 0.5  # kept before the detected start of speech (the VAD starts late)
+PAD_S = 0.3  # of silence kept around the caller's words
 MAX_HEARD_S = 60.0  # of caller audio kept while waiting for a turn to end
+VOICED_RMS = 300.0  # int16 level above which a frame holds speech, not line noise
 
 
 def encode_ogg_opus(frames: list[rtc.AudioFrame]) -> tuple[bytes, int]:
@@ -56,6 +57,21 @@ def encode_ogg_opus(frames: list[rtc.AudioFrame]) -> tuple[bytes, int]:
     return buf.getvalue(), samples * 1000 // OPUS_RATE
 
 
+def _voiced(frame: rtc.AudioFrame) -> bool:
+    pcm = np.frombuffer(frame.data, dtype=np.int16).astype(np.float64)
+    return bool(pcm.size) and float(np.sqrt(np.mean(pcm ** 2))) > VOICED_RMS
+
+
+def trim_silence(frames: list[rtc.AudioFrame]) -> list[rtc.AudioFrame]:
+    """``frames`` from just before the first voiced frame to just after the last."""
+    voiced = [i for i, f in enumerate(frames) if _voiced(f)]
+    if not voiced:
+        return []
+    per_frame = frames[0].samples_per_channel / frames[0].sample_rate or 0.01
+    pad = int(PAD_S / per_frame)
+    return frames[max(0, voiced[0] - pad):voiced[-1] + pad + 1]
+
+
 class TurnRecorder:
     """One call's turn audio. ``heard``/``spoken`` tee the audio the agent's
     recognizer and synthesizer handle; ``keep_*`` store a finished turn's."""
@@ -65,7 +81,6 @@ class TurnRecorder:
         self._sid = session_id
         self._scope = scope
         self._heard: deque[tuple[float, rtc.AudioFrame]] = deque()
-        self._speech_started: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.enabled = rt.settings.audio_keep
 
@@ -78,16 +93,9 @@ class TurnRecorder:
                     self._heard.popleft()
             yield frame
 
-    def speech_started(self) -> None:
-        """The voice activity detector heard the caller start speaking."""
-        if self._speech_started is None:
-            self._speech_started = time.monotonic()
-
     def keep_user_turn(self, message_id: int) -> None:
-        since = (self._speech_started or 0.0) - LEAD_IN_S
-        frames = [f for at, f in self._heard if at >= since]
+        frames = trim_silence([f for _, f in self._heard])
         self._heard.clear()
-        self._speech_started = None
         self._keep(message_id, frames)
 
     async def spoken(self, audio: AsyncIterable[rtc.AudioFrame],
