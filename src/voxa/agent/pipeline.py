@@ -74,16 +74,20 @@ class TurnPipeline:
         return self.llm.model
 
     # -- admission ----------------------------------------------------------
-    async def admit(self, row: AgentSession) -> None:
-        """The turn limits (429), before anything of the turn is written."""
+    async def admit(self, row: AgentSession) -> dict[str, Any]:
+        """The turn limits (429), before anything of the turn is written; returns
+        the business's limit overrides (for :meth:`model_slot`)."""
         async with self.rt.db() as db:
             overrides = await business_overrides(db, row.business_id)
         await admit_turn(self.rt.limiter, row, overrides)
+        return overrides
 
-    async def model_slot(self, row: AgentSession) -> ModelSlot:
+    async def model_slot(self, row: AgentSession,
+                         overrides: dict[str, Any] | None = None) -> ModelSlot:
         """A place in the model's shared line (503 when full)."""
-        async with self.rt.db() as db:
-            overrides = await business_overrides(db, row.business_id)
+        if overrides is None:
+            async with self.rt.db() as db:
+                overrides = await business_overrides(db, row.business_id)
         tenant = row.business_id or f"general:{row.user_id}"
         per_tenant = catalog.count(self.rt.settings, "model_slots_per_business", overrides)
         return await self.rt.model_line.acquire(tenant, per_tenant=per_tenant)

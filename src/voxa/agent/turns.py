@@ -106,10 +106,10 @@ class TextTurns:
         line (503) is taken once the session's previous turn is done (turns
         waiting on their own session are bounded by ``turn_queue_limit``);
         both before anything of the turn is written."""
-        await self.pipeline.admit(row)
+        overrides = await self.pipeline.admit(row)
         waiting = start_wait_span("voxa.turn.lock_wait")  # the session's and the model's lines
         async with self._turn_slot(row.session_id):
-            slot = await self.pipeline.model_slot(row)
+            slot = await self.pipeline.model_slot(row, overrides)
             waiting.end()
             try:
                 return await self._turn(row, text, client_message_id, on_delta, on_accepted)
