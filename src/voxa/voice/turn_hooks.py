@@ -4,8 +4,8 @@ same path a text turn takes.
 LiveKit's ``on_user_turn_completed`` keeps the caller's words (and refuses a
 turn over the limits); the agent's ``llm_node`` then asks the pipeline for the
 reply — memories, the memory brief, knowledge, summary, routing and tools,
-the model within ``voice_model_timeout_seconds`` — which persists it before
-it is spoken, and yields the text to speech. Room text (``lk.chat``) skips
+the model within ``voice_model_timeout_seconds`` — streams the model's text to
+speech as it comes, and the pipeline persists the finished reply. Room text (``lk.chat``) skips
 ``on_user_turn_completed`` in livekit-agents, so ``llm_node`` keeps those
 words itself. Whatever fails, the caller hears a line: the fallback the
 pipeline chose, or a notice that the turn was refused.
@@ -53,7 +53,8 @@ class VoiceTurns:
         self.model_bound = model_bound
         self._heard: AgentMessage | None = None
         self._refused: str | None = None  # the user text a limit refused
-        # replies the pipeline persisted: their chat items are not persisted again
+        # the text of replies spoken for the pipeline: their chat items are not
+        # persisted again
         self._replies: deque[str] = deque(maxlen=_KEPT_REPLIES)
         self._spoken_reply: int | None = None  # the reply whose audio comes next
         self.session_ended = asyncio.Event()
