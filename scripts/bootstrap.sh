@@ -21,81 +21,27 @@ want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || need_apt+=("$1"); }
 want_pkg espeak-ng
 want_pkg build-essential
 want_pkg cmake
-for arg in "$@"; do
-  case "$arg" in
-    --services) want_pkg redis-server; want_pkg postgresql ;;
-    --browser) want_pkg chromium; want_pkg fonts-dejavu-core ;;
-  esac
-done
-if ((${#need_apt[@]})); then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  say "installing Debian packages: ${need_apt[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
-
-PY="${VOXA_PYTHON:-$(command -v python3.11 || command -v python3)}"
-if [ ! -x "$VENV/bin/python" ]; then
-  say "creating virtualenv with $PY"
-  "$PY" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip wheel
-fi
-
-# llama-cpp-python compiles from source (~8 min on 2 cores): build its wheel
-# once into the cache, install from there afterwards.
-if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
-  if ! ls "$CACHE"/wheels/llama_cpp_python-$LLAMA_VERSION-*.whl >/dev/null 2>&1; then
-    say "building the llama-cpp-python wheel (one time, several minutes)"
-    CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "$VENV/bin/pip" wheel -q --no-deps \
-      -w "$CACHE/wheels" "llama-cpp-python==$LLAMA_VERSION"
+# go_tool NAME PACKAGE VERSION BUILT: `go install` PACKAGE@VERSION once into the
+# cache (the binary go names BUILT), linked into .tools/bin/NAME.
+go_tool() {
+  local name="$1" pkg="$2" version="$3" built="$4" cached="$CACHE/bin/$1-$3" tmp
+  if [ ! -x "$cached" ] && command -v go >/dev/null; then
+    say "building $name $version with go install (one time)"
+    tmp="$(mktemp -d)"
+    GOBIN="$tmp" go install "$pkg@$version"
+    mv "$tmp/$built" "$cached"
+    rm -rf "$tmp"
   fi
-fi
-
-stamp="$VENV/.voxa-deps-$(cat "$ROOT/pyproject.toml" | sha1sum | cut -c1-12)"
-if [ ! -f "$stamp" ]; then
-  say "installing Python packages"
-  "$VENV/bin/pip" install -q --find-links "$CACHE/wheels" -e "$ROOT[dev,local]"
-  rm -f "$VENV"/.voxa-deps-*
-  touch "$stamp"
-fi
-
-# The web pages' livekit-client bundle, from npm (frontend/), into static assets.
-vendor="$ROOT/src/voxa/web/static/vendor/livekit-client.umd.js"
-web_stamp="$ROOT/frontend/node_modules/.voxa-$(cat "$ROOT/frontend/package.json" "$ROOT/frontend/package-lock.json" 2>/dev/null | sha1sum | cut -c1-12)"
-if command -v npm >/dev/null; then
-  if [ ! -f "$web_stamp" ] || [ ! -f "$vendor" ]; then
-    say "building web assets (npm ci + copy livekit-client)"
-    (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
-    touch "$web_stamp"
+  if [ -x "$cached" ]; then
+    ln -sf "$cached" "$ROOT/.tools/bin/$name"
   fi
-else
-  say "npm not found: web pages will work without voice calls"
-fi
+}
 
 for arg in "$@"; do
   if [ "$arg" = "--tools" ]; then
-    # livekit-server for voice: `go install` once into the cache, linked into .tools/.
-    if [ ! -x "$CACHE/bin/livekit-server-$LIVEKIT_VERSION" ] && command -v go >/dev/null; then
-      say "building livekit-server $LIVEKIT_VERSION with go install (one time)"
-      tmp="$(mktemp -d)"
-      GOBIN="$tmp" go install "github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION"
-      mv "$tmp/server" "$CACHE/bin/livekit-server-$LIVEKIT_VERSION"
-      rm -rf "$tmp"
-    fi
-    if [ -x "$CACHE/bin/livekit-server-$LIVEKIT_VERSION" ]; then
-      ln -sf "$CACHE/bin/livekit-server-$LIVEKIT_VERSION" "$ROOT/.tools/bin/livekit-server"
-    fi
-    # helm for the chart checks (helm lint / helm template in tests/deploy)
-    if [ ! -x "$CACHE/bin/helm-$HELM_VERSION" ] && command -v go >/dev/null; then
-      say "building helm $HELM_VERSION with go install (one time)"
-      tmp="$(mktemp -d)"
-      GOBIN="$tmp" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-      mv "$tmp/helm" "$CACHE/bin/helm-$HELM_VERSION"
-      rm -rf "$tmp"
-    fi
-    if [ -x "$CACHE/bin/helm-$HELM_VERSION" ]; then
-      ln -sf "$CACHE/bin/helm-$HELM_VERSION" "$ROOT/.tools/bin/helm"
-    fi
+    # livekit-server for voice; helm for the chart checks (tests/deploy)
+    go_tool livekit-server github.com/livekit/livekit-server/cmd/server "$LIVEKIT_VERSION" server
+    go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm
   fi
 done
 say "ready"

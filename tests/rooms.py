@@ -3,7 +3,7 @@ what the lifecycle asked for instead of calling a LiveKit server."""
 
 from __future__ import annotations
 
-from voxa.sessions.livekit_rooms import RoomCloser
+from voxa.infra.livekit_rooms import RoomCloser
 
 
 class RecordingRooms(RoomCloser):

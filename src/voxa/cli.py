@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from voxa.domain import Role
 from voxa.logs import configure_logging, get_logger
 from voxa.settings import Settings, build_settings
+from voxa.storage.session_state import SessionState
 
 log = get_logger("voxa.cli")
 
@@ -159,7 +161,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                 log.error("session_not_found", session_id=args.session_id)
                 return 1
             slug = await business_slug(rt, row)
-            name = str((row.context_data or {}).get("display_name") or "Guest")
+            name = SessionState.of(row.context_data).name
             grant = issue_grant(rt, row, slug, name)
             sys.stdout.write(
                 json.dumps(
@@ -300,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run a LiveKit voice worker (agent jobs)")
     _common(p)
-    p.add_argument("--role", action="append", choices=["owner", "customer", "general"],
+    p.add_argument("--role", action="append", choices=[r.value for r in Role],
                    help="serve only this role (repeatable); default: all")
     p.add_argument("--business", action="append", metavar="SLUG",
                    help="serve only this business (repeatable); default: all")

@@ -9,15 +9,15 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from voxa.auth.tokens import TokenSigner
+from voxa.infra.directory import BusinessDirectory
+from voxa.infra.livekit_rooms import RoomCloser, livekit_room_closer
+from voxa.infra.livekit_tokens import LiveKitTokens
+from voxa.infra.voices import VoiceCatalog
 from voxa.kv import TTLStore, create_store
 from voxa.limits import Limiter, ModelLine
 from voxa.limits.limiter import open_storage
 from voxa.logs import get_logger
 from voxa.metrics import Metrics
-from voxa.sessions.directory import BusinessDirectory
-from voxa.sessions.livekit_rooms import RoomCloser, livekit_room_closer
-from voxa.sessions.livekit_tokens import LiveKitTokens
-from voxa.sessions.voices import VoiceCatalog
 from voxa.settings import Environment, Settings
 from voxa.storage.audio_store import AudioStore, open_audio_store
 from voxa.storage.db import create_engine, session_factory

@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind
 
+from voxa.domain import tenant_key
 from voxa.settings import Settings
 
 TRACER_NAME = "voxa"
@@ -130,7 +131,7 @@ def start_wait_span(name: str) -> Span:
 
 def session_attributes(session_id: str, business: str | None, role: str | None = None
                        ) -> dict[str, str]:
-    attrs = {"session_id": session_id, "business": business or "general"}
+    attrs = {"session_id": session_id, "business": tenant_key(business)}
     if role:
         attrs["role"] = role
     return attrs

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import update
 
 from tests.conftest import PG_URL, REDIS_URL, _pg_admin, app_url, make_settings
+from voxa.domain import Role
 from voxa.jobs.celery_app import CLEANUP_TASK, make_celery
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime, open_runtime
-from voxa.sessions.rooms import Role
 from voxa.sessions.service import CustomerInfo, StartRequest, start_session
 from voxa.storage.models import AgentConfig, AgentSession, Business
 from voxa.storage.repos import sessions as sessions_repo

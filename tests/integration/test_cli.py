@@ -11,8 +11,8 @@ from pathlib import Path
 from livekit import api
 
 from tests.conftest import LIVEKIT_TEST, make_settings
+from voxa.domain import Role
 from voxa.runtime import open_runtime
-from voxa.sessions.rooms import Role
 from voxa.sessions.service import CustomerInfo, StartRequest, start_session
 from voxa.storage.models import AgentConfig, Business
 

@@ -7,9 +7,10 @@ import httpx
 from sqlalchemy import insert, update
 
 from tests.helpers import bearer, create_business, start_customer
-from voxa.agent.context_window import ExtractiveSummarizer, load_window, maybe_summarize
+from voxa.agent.context_window import load_window, maybe_summarize
 from voxa.agent.scripted_llm import ScriptedLLM
 from voxa.runtime import Runtime
+from voxa.sessions.summary import ExtractiveSummarizer
 from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope

@@ -12,11 +12,12 @@ from sqlalchemy import update
 
 from tests.helpers import bearer, create_business, start_customer
 from tests.rooms import DownRooms, RecordingRooms
+from voxa.domain import SessionStatus
+from voxa.infra.livekit_rooms import ATTEMPTS, LiveKitRoomCloser
 from voxa.jobs.cleanup import run_cleanup
 from voxa.kv.keys import all_session_keys
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
-from voxa.sessions.livekit_rooms import ATTEMPTS, LiveKitRoomCloser
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -63,7 +64,7 @@ async def test_cleanup_timeout_and_agent_end_delete_the_room(
     assert _recorded(runtime) == [idle["room_name"]]
     # what a voice job does for a silent caller
     assert await close_session(runtime, silent["session_id"], role="customer",
-                               status=sessions_repo.ENDED, reason="silence")
+                               status=SessionStatus.ended, reason="silence")
     assert _recorded(runtime) == [idle["room_name"], silent["room_name"]]
 
 
@@ -95,7 +96,7 @@ async def test_livekit_down_does_not_make_ending_fail(
     runtime.rooms = up = RecordingRooms()
     up.down_until = down.down_until
     assert await close_session(runtime, other["session_id"], role="customer",
-                               status=sessions_repo.ENDED, reason="again") is False
+                               status=SessionStatus.ended, reason="again") is False
     assert up.deleted == [other["room_name"]] and up.down_until == 0.0
 
 

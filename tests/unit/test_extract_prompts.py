@@ -1,7 +1,7 @@
 import pytest
 
 from voxa.agent.extract import extract_memories
-from voxa.agent.prompts import greeting_for, instructions_for
+from voxa.persona.prompts import greeting_for, instructions_for
 
 
 @pytest.mark.parametrize("text,expected", [

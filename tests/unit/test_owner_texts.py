@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voxa.agent.prompts import greeting_for
-from voxa.agent.texts import check, problems, render
+from voxa.persona.prompts import greeting_for
+from voxa.persona.texts import check, problems, render
 
 # Texts rich in the characters that matter to a format-string parser.
 _PIECES = [*"{}!:>0.[]_ aexmnbusi", "name", "business", "{name}", "{business}", "{{",

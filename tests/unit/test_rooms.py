@@ -2,9 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voxa.domain import Role
 from voxa.errors import InvalidInput
 from voxa.sessions.ids import is_session_id, new_session_id
-from voxa.sessions.rooms import Role, build_room_name, parse_room_name
+from voxa.sessions.rooms import build_room_name, parse_room_name
 from voxa.slugs import is_valid_slug
 
 _alnum = st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789")

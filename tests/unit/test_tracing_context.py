@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from voxa import tracing
-from voxa.sessions.livekit_tokens import LiveKitTokens, TokenRequest
+from voxa.infra.livekit_tokens import LiveKitTokens, TokenRequest
 from voxa.settings import Settings
 
 SECRET = "s" * 40

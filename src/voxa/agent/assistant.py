@@ -7,12 +7,13 @@ from typing import Any
 
 from livekit.agents import Agent, llm
 
-from voxa.agent.prompts import greeting_for, instructions_for
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
+from voxa.persona.prompts import greeting_for, instructions_for
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo
+from voxa.storage.session_state import SessionState
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
         agent = await businesses_repo.get_agent(db, row.agent_id, business_id=row.business_id)
         business = (await businesses_repo.get_by_id(db, row.business_id)
                     if row.business_id else None)
-    name = str((row.context_data or {}).get("display_name") or "there")
+    name = SessionState.of(row.context_data).name
     business_name = business.name if business else None
     ctx = SessionContext(session_id=row.session_id, role=row.role, business_id=row.business_id,
                          business_slug=business.slug if business else None, user_id=row.user_id,

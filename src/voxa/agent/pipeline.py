@@ -25,8 +25,6 @@ from sqlalchemy.exc import IntegrityError
 
 from voxa.agent.assistant import VoxaAssistant, memory_brief
 from voxa.agent.context_window import (
-    ExtractiveSummarizer,
-    Summarizer,
     Window,
     fold_due,
     load_window,
@@ -36,7 +34,6 @@ from voxa.agent.context_window import (
 from voxa.agent.extract import extract_memories
 from voxa.agent.fallback import model_failed_line
 from voxa.agent.generation import Generated, OnDelta, generate
-from voxa.agent.memory import Namespace, list_memories, remember
 from voxa.agent.routed import finish, prepare
 from voxa.context import session_scope
 from voxa.errors import Gone, UpstreamError
@@ -46,7 +43,9 @@ from voxa.limits.admission import admit_turn, business_overrides
 from voxa.limits.model_line import ModelSlot
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
+from voxa.sessions.summary import ExtractiveSummarizer, Summarizer
 from voxa.storage.models import AgentMessage, AgentSession, Memory
+from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -125,10 +124,11 @@ class TurnPipeline:
         facts = extract_memories(text)
         if not facts:
             return
-        ns = Namespace(row.business_id or "general", row.user_id)
+        scope = Scope.owning(row)
         async with self.rt.db() as db:
             for f in facts:
-                await remember(db, ns=ns, category=f.category, key=f.key, value=f.value)
+                await memories_repo.remember(db, scope=scope, category=f.category, key=f.key,
+                                             value=f.value)
             await db.commit()
         log.info("memories_extracted", count=len(facts))
 
@@ -156,9 +156,8 @@ class TurnPipeline:
         ctx = assistant.persona.ctx
         async with self.rt.db() as db:
             window = await load_window(db, row, size=self.rt.settings.conversation_window)
-            memories = await list_memories(
-                db, ns=Namespace(ctx.business_id or "general", ctx.user_id),
-                limit=MEMORIES_PER_TURN)
+            memories = await memories_repo.list_memories(
+                db, scope=Scope.user(ctx.user_id, ctx.business_id), limit=MEMORIES_PER_TURN)
         knowledge = await knowledge_for_turn(self.rt, row, text)
         return chat_context(assistant, window, memories, knowledge)
 
@@ -231,12 +230,12 @@ class TurnPipeline:
         s = self.rt.settings
         if not fold_due(row, count, trim_at=s.summary_trim_at):
             return
-        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
         if fresh is not None and await maybe_summarize(
                 db, fresh, self.summarizer, window=s.conversation_window,
                 trim_at=s.summary_trim_at):
             await db.commit()
-            fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+            fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
         if fresh is not None:
             # A long-lived holder of ``row`` (a voice job) sees the new summary
             # on its next turn without reloading the session.

@@ -18,9 +18,9 @@ from voxa.agent.extract import extract_memories
 from voxa.agent.grounding import relevant_lines
 from voxa.agent.in_role import keep_in_role
 from voxa.agent.phrasing import grounded, result_note
-from voxa.agent.prompts import DEFAULT_INSTRUCTIONS
 from voxa.agent.routing import Call, Decision, route
 from voxa.logs import get_logger
+from voxa.persona.prompts import DEFAULT_INSTRUCTIONS
 from voxa.storage.models import AgentMessage
 
 log = get_logger(__name__)

@@ -15,13 +15,16 @@ from typing import Any
 
 from livekit.agents.llm import FunctionTool, ToolError, function_tool
 
-from voxa.agent import memory, tickets
+from voxa import tickets
 from voxa.context import SessionContext, maybe_current_session
+from voxa.domain import tenant_key
 from voxa.errors import InvalidInput
 from voxa.limits.admission import business_overrides
 from voxa.runtime import Runtime
 from voxa.sessions import handoff
+from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.repos import tickets as tickets_repo
 from voxa.storage.repos.stats import business_stats as stats_query
 from voxa.storage.scope import Scope
 
@@ -33,8 +36,8 @@ def _guard(ctx: SessionContext) -> None:
         raise ToolError("this tool belongs to another conversation")
 
 
-def _ns(ctx: SessionContext) -> memory.Namespace:
-    return memory.Namespace(scope=ctx.business_id or "general", user_id=ctx.user_id)
+def _mine(ctx: SessionContext) -> Scope:
+    return Scope.user(ctx.user_id, ctx.business_id)
 
 
 def _short(ticket_id: str) -> str:
@@ -61,7 +64,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         """A refusal for the model when the user's quota is used up (nothing is written)."""
         async with rt.db() as db:
             overrides = await business_overrides(db, ctx.business_id)
-        wait = await rt.limiter.try_hit(name, ctx.business_id or "general", ctx.user_id,
+        wait = await rt.limiter.try_hit(name, tenant_key(ctx.business_id), ctx.user_id,
                                         overrides=overrides)
         if wait is None:
             return None
@@ -82,7 +85,8 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
             return refusal
 
         async def op(db: Any) -> str:
-            m = await memory.remember(db, ns=_ns(ctx), category=category, key=key, value=value)
+            m = await memories_repo.remember(db, scope=_mine(ctx), category=category, key=key,
+                                             value=value)
             return f"Remembered {m.key} = {m.value}."
 
         return await run(op)
@@ -95,7 +99,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         """
 
         async def op(db: Any) -> str:
-            found = await memory.recall(db, ns=_ns(ctx), query=query)
+            found = await memories_repo.recall(db, scope=_mine(ctx), query=query)
             if not found:
                 return "Nothing remembered about that."
             return "\n".join(f"{m.key}: {m.value}" for m in found)
@@ -148,7 +152,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         """List the customer's own support tickets and their status."""
 
         async def op(db: Any) -> str:
-            rows = await tickets.list_tickets(db, scope=Scope.user(ctx.user_id, ctx.business_id))
+            rows = await tickets_repo.list_tickets(db, scope=_mine(ctx))
             if not rows:
                 return "You have no tickets."
             return "\n".join(f"{_short(t.id)} [{t.status}] {t.subject}" for t in rows)
@@ -164,7 +168,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
 
         async def op(db: Any) -> str:
             assert ctx.business_id is not None
-            rows = await tickets.list_tickets(db, scope=Scope.business(ctx.business_id),
+            rows = await tickets_repo.list_tickets(db, scope=Scope.business(ctx.business_id),
                                               status=status or None)
             if not rows:
                 return "No tickets."
@@ -184,7 +188,7 @@ def build_tools(rt: Runtime, ctx: SessionContext) -> list[FunctionTool[..., Any]
         async def op(db: Any) -> str:
             assert ctx.business_id is not None
             scope = Scope.business(ctx.business_id)
-            full = await tickets.resolve_id(db, ticket_id, scope=scope)
+            full = await tickets_repo.resolve_id(db, ticket_id, scope=scope)
             t = await tickets.update_status(db, full, status, scope=scope) if full else None
             if t is None:
                 return f"No ticket {ticket_id} in this business."

@@ -21,15 +21,15 @@ from typing import Any
 from livekit.agents import llm
 
 from voxa.agent.assistant import VoxaAssistant, build_assistant
-from voxa.agent.context_window import Summarizer
 from voxa.agent.generation import OnDelta
 from voxa.agent.pipeline import TurnPipeline
+from voxa.domain import SessionStatus
 from voxa.errors import Busy, Gone
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import expire_if_overdue
+from voxa.sessions.summary import Summarizer
 from voxa.storage.models import AgentMessage, AgentSession
-from voxa.storage.repos import sessions as sessions_repo
 from voxa.tracing import session_attributes, start_wait_span, traced
 
 log = get_logger(__name__)
@@ -157,7 +157,7 @@ class TextTurns:
                     ) -> TurnResult:
         started = time.perf_counter()
         row = await expire_if_overdue(self.rt, row)
-        if row.status != sessions_repo.ACTIVE:
+        if row.status != SessionStatus.active:
             raise Gone("the session has ended; start a new one", code="session_ended")
         message, reply = await self.pipeline.accept(row, text, cmid)
         if reply is not None:

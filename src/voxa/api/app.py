@@ -36,6 +36,7 @@ from voxa.api.routes import (
     voices,
     webhooks,
 )
+from voxa.api.routes import pages as web_routes
 from voxa.api.security_headers import HeaderPolicy, SecurityHeadersMiddleware, livekit_sources
 from voxa.jobs.scheduler import cleanup_schedule, webhook_dispatcher
 from voxa.logs import get_logger
@@ -43,7 +44,7 @@ from voxa.metrics import Metrics
 from voxa.runtime import Runtime, open_runtime
 from voxa.settings import Settings
 from voxa.tracing import setup_tracing
-from voxa.web import routes as web_routes
+from voxa.web.assets import STATIC_DIR
 
 log = get_logger(__name__)
 
@@ -144,7 +145,7 @@ def create_app(
     if openapi_url is not None:
         install_docs(app, openapi_url)
     app.include_router(web_routes.router)
-    app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(DbScopeMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)

@@ -4,12 +4,19 @@ nothing here is a database row, and nothing secret leaks by accident."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from voxa.agent import texts
+from voxa.domain import (
+    BusinessRoleName,
+    ChannelName,
+    DocumentKindName,
+    RoleName,
+    TicketStatusName,
+)
 from voxa.limits.catalog import validate_overrides
+from voxa.persona import texts
 from voxa.sessions.config import SessionConfig, SessionConfigPatch
 from voxa.web.origins import MAX_ORIGIN_CHARS, MAX_ORIGINS, parse_origin
 
@@ -90,10 +97,10 @@ class CustomerIn(Strict):
 
 
 class SessionCreate(Strict):
-    role: Literal["owner", "customer", "general"]
+    role: RoleName
     business: str | None = Field(default=None, max_length=64)
     agent_id: str | None = Field(default=None, max_length=36)
-    channel: Literal["text", "voice", "phone"] = "text"
+    channel: ChannelName = "text"
     config: SessionConfig | None = None
     customer: CustomerIn | None = None
     website_domain: str | None = Field(default=None, max_length=255)
@@ -226,10 +233,10 @@ class AgentSettingsOut(BaseModel):
 
 
 # Owner-written role texts: bounded, and templates only in the narrow sense of
-# voxa.agent.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
+# voxa.persona.texts (``{name}``, ``{business}``, ``{{``/``}}``); anything else is a 422.
 GREETING_MAX_CHARS = 500
 INSTRUCTIONS_MAX_CHARS = 4000
-Role = Literal["owner", "customer"]
+Role = BusinessRoleName
 Greeting = Annotated[str, Field(max_length=GREETING_MAX_CHARS), AfterValidator(texts.check)]
 Instructions = Annotated[
     str, Field(max_length=INSTRUCTIONS_MAX_CHARS), AfterValidator(texts.check)
@@ -245,7 +252,7 @@ class AgentSettingsPatch(Strict):
 
 
 class TicketPatch(Strict):
-    status: Literal["open", "pending", "closed"]
+    status: TicketStatusName
 
 
 class ConfigPatch(SessionConfigPatch):
@@ -315,7 +322,7 @@ class KnowledgeIn(Strict):
     ``content``; a PDF's content is base64). The text limit is the operator's
     ``knowledge_max_document_chars``."""
 
-    kind: Literal["faq", "text", "markdown", "html", "pdf"]
+    kind: DocumentKindName
     title: str | None = Field(default=None, min_length=1, max_length=200)
     content: str | None = Field(default=None, min_length=1, max_length=1_000_000)
     question: str | None = Field(default=None, min_length=1, max_length=1_000)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from voxa.domain import Role
+
 
 class PrincipalKind(StrEnum):
+    """The roles that log in with an account (a subset of ``Role``)."""
+
     owner = "owner"
     general = "general"
 
@@ -38,7 +42,7 @@ class SessionPrincipal:
 
     session_id: str
     user_id: str
-    role: str
+    role: Role
     business_id: str | None
 
 

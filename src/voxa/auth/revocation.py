@@ -17,16 +17,34 @@ shares the store.
 from __future__ import annotations
 
 import time
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from voxa.auth.principal import AccountPrincipal, AccountToken
 from voxa.errors import Unauthenticated
-from voxa.runtime import Runtime
+from voxa.kv import TTLStore
+from voxa.settings import Settings
 from voxa.storage.repos import profiles as profiles_repo
 
 # How long a "this version is current" answer is reused without the database.
 VERSION_CACHE_SECONDS = 30.0
 _CURRENT = "1"
 _REVOKED = "0"
+
+
+class Services(Protocol):
+    """What revocation uses of the process's ``Runtime`` (which satisfies this),
+    so that auth sits below the runtime that holds its token signer."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> TTLStore: ...
+
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]: ...
 
 
 def _version_key(user_id: str, version: int) -> str:
@@ -41,7 +59,7 @@ def _revoked() -> Unauthenticated:
     return Unauthenticated("this token has been revoked; log in again", code="token_revoked")
 
 
-async def check(rt: Runtime, principal: AccountPrincipal) -> None:
+async def check(rt: Services, principal: AccountPrincipal) -> None:
     """Raise ``Unauthenticated`` unless the principal's token is still valid."""
     token = principal.token
     if token is None:
@@ -63,14 +81,14 @@ async def check(rt: Runtime, principal: AccountPrincipal) -> None:
     await rt.store.set_if_absent(key, _CURRENT, ttl=VERSION_CACHE_SECONDS)
 
 
-async def revoke_token(rt: Runtime, token: AccountToken) -> None:
+async def revoke_token(rt: Services, token: AccountToken) -> None:
     """Deny this one token for the rest of its life."""
     left = token.expires_at - time.time()
     if left > 0:
         await rt.store.set(_denied_key(token.jti), _REVOKED, ttl=left + 1)
 
 
-async def version_retired(rt: Runtime, user_id: str, version: int) -> None:
+async def version_retired(rt: Services, user_id: str, version: int) -> None:
     """Publish that ``version`` was bumped: call after the bump committed."""
     lifetime = rt.settings.user_token_ttl_hours * 3600 + 60
     await rt.store.set(_version_key(user_id, version), _REVOKED, ttl=lifetime)

@@ -24,6 +24,7 @@ from voxa.auth.principal import (
     PrincipalKind,
     SessionPrincipal,
 )
+from voxa.domain import Role
 from voxa.errors import Unauthenticated
 from voxa.storage.types import utcnow
 
@@ -85,7 +86,7 @@ class TokenSigner:
         *,
         session_id: str,
         user_id: str,
-        role: str,
+        role: Role,
         business_id: str | None,
         expires_at: datetime,
     ) -> str:
@@ -122,11 +123,12 @@ class TokenSigner:
         typ = claims.get("typ")
         if typ == "account":
             return _account_principal(claims)
-        if typ == "session" and isinstance(claims.get("sid"), str):
+        if (typ == "session" and isinstance(claims.get("sid"), str)
+                and claims.get("role") in tuple(Role)):
             return SessionPrincipal(
                 session_id=claims["sid"],
                 user_id=str(claims["sub"]),
-                role=str(claims["role"]),
+                role=Role(claims["role"]),
                 business_id=claims.get("bid"),
             )
         raise Unauthenticated("invalid token", code="invalid_token")
@@ -138,7 +140,7 @@ def _account_principal(claims: dict[str, object]) -> AccountPrincipal:
     # Tokens from before revocation existed carry no jti/ver: they cannot be
     # revoked, so they are not accepted.
     if (
-        kind not in ("owner", "general")
+        kind not in tuple(PrincipalKind)
         or not isinstance(jti, str)
         or not isinstance(ver, int)
         or isinstance(ver, bool)
@@ -148,7 +150,7 @@ def _account_principal(claims: dict[str, object]) -> AccountPrincipal:
         raise Unauthenticated("invalid token", code="invalid_token")
     return AccountPrincipal(
         user_id=str(claims["sub"]),
-        kind=PrincipalKind(kind),
+        kind=PrincipalKind(str(kind)),
         business_id=bid,
         token=AccountToken(jti=jti, version=ver, expires_at=int(exp)),
     )

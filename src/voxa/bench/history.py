@@ -8,11 +8,12 @@ import uuid
 
 from sqlalchemy import insert
 
-from voxa.agent.context_window import ExtractiveSummarizer, load_window, maybe_summarize
+from voxa.agent.context_window import load_window, maybe_summarize
 from voxa.bench.common import Backend, report, scratch_dir, seed_business
 from voxa.runtime import open_runtime
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.rooms import build_room_name
+from voxa.sessions.summary import ExtractiveSummarizer
 from voxa.settings import build_settings
 from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo

@@ -18,10 +18,10 @@ from voxa.bench.common import (
     summary_ms,
 )
 from voxa.bench.http_load import closed_loop, paced
+from voxa.infra.livekit_tokens import TokenRequest
 from voxa.kv.keys import config_key
 from voxa.runtime import open_runtime
 from voxa.sessions.ids import new_session_id
-from voxa.sessions.livekit_tokens import TokenRequest
 from voxa.sessions.rooms import build_room_name
 from voxa.settings import build_settings
 from voxa.storage.models import AgentSession

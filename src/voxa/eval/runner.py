@@ -16,15 +16,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from voxa.agent import tickets as tickets_repo
-from voxa.agent.memory import Namespace, list_memories, remember
-from voxa.agent.prompts import DEFAULT_INSTRUCTIONS
+from voxa import tickets as ticket_service
 from voxa.agent.turns import TextTurns
 from voxa.eval.checks import Observed, TicketView, ToolCall, judge
 from voxa.eval.scenarios import BusinessSetup, Scenario
+from voxa.persona.prompts import DEFAULT_INSTRUCTIONS
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.repos.memories import list_memories, remember
 from voxa.storage.scope import Scope
 
 _PASSWORD = "correct horse battery staple"
@@ -138,19 +138,19 @@ class Harness:
                 assert slug is not None
                 party = await self._customer(slug, "Other Customer")
             async with self.rt.db() as db:
-                row = await tickets_repo.create_ticket(
+                row = await ticket_service.create_ticket(
                     db, scope=Scope.user(party.user_id, party.business_id),
                     session_id=party.session_id, subject=t.subject, body=t.body or t.subject,
                     priority=t.priority)
                 if t.status != "open":
-                    await tickets_repo.update_status(
+                    await ticket_service.update_status(
                         db, row.id, t.status, scope=Scope.business(str(party.business_id)))
                 await db.commit()
                 ids.append(row.id)
         if s.memories:
             async with self.rt.db() as db:
                 for category, key, value in s.memories:
-                    await remember(db, ns=Namespace(me.business_id or "general", me.user_id),
+                    await remember(db, scope=Scope.user(me.user_id, me.business_id),
                                    category=category, key=key, value=value)
                 await db.commit()
         return ids
@@ -218,6 +218,6 @@ class Harness:
                     Ticket.id.in_(seeded)))).scalars()}
                 seen.seeded = [TicketView(i, by_id[i].subject, by_id[i].body, by_id[i].priority,
                                           by_id[i].status, False) for i in seeded]
-            ns = Namespace(me.business_id or "general", me.user_id)
-            seen.memories = {m.key: m.value for m in await list_memories(db, ns=ns)}
+            mine = Scope.user(me.user_id, me.business_id)
+            seen.memories = {m.key: m.value for m in await list_memories(db, scope=mine)}
         return seen

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from voxa.domain import SessionStatus
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
@@ -21,6 +22,7 @@ from voxa.sessions.lifecycle import close_session
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.tenancy import db_scope
 from voxa.storage.types import utcnow
 
@@ -89,7 +91,7 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
             row = rows[sid]
             role = row.role if row else "unknown"
             if await close_session(
-                rt, sid, role=role, status=sessions_repo.TIMEOUT, reason="cleanup"
+                rt, sid, role=role, status=SessionStatus.timeout, reason="cleanup"
             ):
                 report.timed_out.append(sid)
 
@@ -99,7 +101,7 @@ async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
     async with rt.db() as db:
         running = [row.session_id
                    for row in await sessions_repo.active_voice_sessions(db, scope=Scope.system())
-                   if (row.context_data or {}).get("agent_status") == "running"]
+                   if SessionState.of(row.context_data).agent_status == "running"]
     # The store is asked with no transaction open (the SQL store would wait on it).
     dead = [sid for sid in running if not await rt.store.exists(agent_pid_key(sid))]
     if not dead:
@@ -108,7 +110,7 @@ async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
         for sid in dead:
             row = await sessions_repo.get(db, sid, scope=Scope.system())
             # Re-check under the write: a fresh job may have taken over meanwhile.
-            if row is None or (row.context_data or {}).get("agent_status") != "running":
+            if row is None or SessionState.of(row.context_data).agent_status != "running":
                 continue
             await sessions_repo.merge_context(db, sid, {"agent_status": "stale"},
                                               scope=Scope.system())

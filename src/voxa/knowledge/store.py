@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Float, Integer, delete, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.agent.memory import search_words
+from voxa.domain import DocumentKind
 from voxa.errors import InvalidInput
 from voxa.knowledge.text import split_passages
+from voxa.search_words import search_words
 from voxa.storage.models import KnowledgeDocument, KnowledgePassage
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
@@ -64,7 +65,7 @@ async def add_document(db: AsyncSession, *, scope: Scope, title: str, kind: str,
 async def replace_document(db: AsyncSession, doc: KnowledgeDocument, *, title: str, kind: str,
                            source: str) -> KnowledgeDocument:
     """New content for ``doc`` (already loaded within its scope); re-indexed at once."""
-    doc.title, doc.kind, doc.source, doc.updated_at = title, kind, source, utcnow()
+    doc.title, doc.kind, doc.source, doc.updated_at = title, DocumentKind(kind), source, utcnow()
     await db.flush()
     await _index(db, doc)
     return doc

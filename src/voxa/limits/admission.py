@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.domain import tenant_key
 from voxa.errors import RateLimited
 from voxa.limits import catalog
 from voxa.limits.keys import address_part
@@ -58,5 +59,5 @@ async def admit_turn(limiter: Limiter, row: AgentSession, overrides: Mapping[str
     message = "too many messages; retry later"
     await limiter.hit("turns_per_session", row.session_id, overrides=overrides,
                       message=message)
-    await limiter.hit("turns_per_customer", row.business_id or "general", row.user_id,
+    await limiter.hit("turns_per_customer", tenant_key(row.business_id), row.user_id,
                       overrides=overrides, message=message)

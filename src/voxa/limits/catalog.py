@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from limits import RateLimitItem, parse_many
+
 from voxa.settings import Settings
 
 RATES = (

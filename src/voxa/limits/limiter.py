@@ -12,6 +12,7 @@ from typing import Any
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+
 from voxa.errors import RateLimited
 from voxa.limits import catalog
 from voxa.limits.keys import limit_key

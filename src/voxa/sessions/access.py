@@ -7,7 +7,13 @@ from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal, SessionPrincipal
+from voxa.auth.principal import (
+    AccountPrincipal,
+    OperatorPrincipal,
+    Principal,
+    PrincipalKind,
+    SessionPrincipal,
+)
 from voxa.errors import Forbidden, NotFound, Unauthenticated
 from voxa.sessions.ids import validate_session_id
 from voxa.storage.models import AgentSession
@@ -44,7 +50,7 @@ def reader_scope(principal: Principal, session_id: str) -> Scope | None:
     """The widest scope under which ``principal`` may read ``session_id``."""
     if isinstance(principal, OperatorPrincipal):
         return Scope.system()
-    if isinstance(principal, AccountPrincipal) and principal.kind == "owner":
+    if isinstance(principal, AccountPrincipal) and principal.kind is PrincipalKind.owner:
         assert principal.business_id is not None
         return Scope.business(principal.business_id)
     return holder_scope(principal, session_id)

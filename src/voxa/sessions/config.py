@@ -10,9 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from voxa.domain import SessionStatus
+from voxa.infra.voices import VoiceCatalog
 from voxa.kv.base import TTLStore
 from voxa.kv.keys import config_key
-from voxa.sessions.voices import VoiceCatalog
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
@@ -61,10 +62,10 @@ async def cache_config(store: TTLStore, row: AgentSession, config: dict[str, Any
                     ttl=remaining_ttl(row, max_hours))
 
 
-async def _is_active(db: async_sessionmaker[AsyncSession], session_id: str) -> bool:
+async def _is_active(db: async_sessionmaker[AsyncSession], row: AgentSession) -> bool:
     async with db() as session:
-        fresh = await sessions_repo.get(session, session_id, scope=Scope.system())
-        return fresh is not None and fresh.status == sessions_repo.ACTIVE
+        fresh = await sessions_repo.get(session, row.session_id, scope=Scope.owning(row))
+        return fresh is not None and fresh.status == SessionStatus.active
 
 
 async def store_config(
@@ -79,7 +80,7 @@ async def store_config(
     while a database transaction is held (the SQL store would wait on it).
     """
     await cache_config(store, row, config, max_hours=max_hours)
-    if not await _is_active(db, row.session_id):
+    if not await _is_active(db, row):
         await store.delete(config_key(row.session_id))
 
 
@@ -92,6 +93,6 @@ async def load_config(
     if cached is not None:
         return dict(json.loads(cached))
     config = dict(row.config or {})
-    if row.status == sessions_repo.ACTIVE:
+    if row.status == SessionStatus.active:
         await store_config(store, db, row, config, max_hours=max_hours)
     return config

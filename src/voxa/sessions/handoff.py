@@ -11,10 +11,12 @@ from typing import Any, Literal, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.domain import SessionStatus
 from voxa.errors import Gone, InvalidInput
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.types import utcnow
 from voxa.webhooks.events import emit
 
@@ -30,7 +32,7 @@ class HandoffState(TypedDict):
 
 
 def current(context_data: dict[str, Any] | None) -> HandoffState | None:
-    value = (context_data or {}).get(HANDOFF_KEY)
+    value = SessionState.of(context_data).handoff
     if isinstance(value, dict) and value.get("state") == "waiting":
         return HandoffState(state="waiting", requested_at=str(value.get("requested_at", "")),
                             via=str(value.get("via", "")), reason=str(value.get("reason", "")))
@@ -40,7 +42,7 @@ def current(context_data: dict[str, Any] | None) -> HandoffState | None:
 async def request_handoff(db: AsyncSession, row: AgentSession, *, via: Via,
                           reason: str = "") -> tuple[HandoffState, bool]:
     """Mark ``row`` waiting for a person; (state, whether this call asked first)."""
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         raise Gone("the session has ended; start a new one", code="session_ended")
     if row.role != "customer" or row.business_id is None:
         raise InvalidInput("only a business's customers can ask for a person",

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from voxa.domain import SessionStatus
+from voxa.infra.livekit_rooms import delete_room_bounded
 from voxa.kv.keys import all_session_keys
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
-from voxa.sessions.livekit_rooms import delete_room_bounded
 from voxa.sessions.outcomes import record_outcome
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import sessions as sessions_repo
@@ -56,7 +57,7 @@ async def close_session(
 
 def overdue_reason(row: AgentSession, rt: Runtime) -> str | None:
     """Why an active session should be timed out now, if it should."""
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         return None
     now = utcnow()
     if row.started_at + timedelta(hours=rt.settings.session_max_hours) <= now:
@@ -71,8 +72,8 @@ async def expire_if_overdue(rt: Runtime, row: AgentSession) -> AgentSession:
     reason = overdue_reason(row, rt)
     if reason is not None:
         await close_session(
-            rt, row.session_id, role=row.role, status=sessions_repo.TIMEOUT, reason=reason
+            rt, row.session_id, role=row.role, status=SessionStatus.timeout, reason=reason
         )
-        row.status = sessions_repo.TIMEOUT
+        row.status = SessionStatus.timeout
         row.end_reason = reason
     return row

@@ -9,37 +9,31 @@ no message from the user -> ``abandoned``; otherwise ``resolved``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.agent.context_window import ExtractiveSummarizer
+from voxa.domain import OutcomeKind, SessionOutcome
+from voxa.sessions.summary import ExtractiveSummarizer
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 
-OUTCOMES = ("resolved", "ticket_opened", "handed_to_person", "abandoned")
+OUTCOMES = tuple(o.value for o in OutcomeKind)
 SUMMARY_MESSAGES = 200
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    session_id: str
-    outcome: str
-    summary: str
-    contact_name: str | None
-    contact_email: str | None
+Outcome = SessionOutcome
 
 
-def derive(*, ticket_opened: bool, handed_off: bool, user_messages: int) -> str:
+def derive(*, ticket_opened: bool, handed_off: bool, user_messages: int) -> OutcomeKind:
     if ticket_opened:
-        return "ticket_opened"
+        return OutcomeKind.ticket_opened
     if handed_off:
-        return "handed_to_person"
+        return OutcomeKind.handed_to_person
     if user_messages == 0:
-        return "abandoned"
-    return "resolved"
+        return OutcomeKind.abandoned
+    return OutcomeKind.resolved
 
 
 async def record_outcome(db: AsyncSession, row: AgentSession) -> Outcome:
@@ -48,17 +42,17 @@ async def record_outcome(db: AsyncSession, row: AgentSession) -> Outcome:
         Ticket.session_id == row.session_id))
     users = await db.execute(select(func.count()).select_from(AgentMessage).where(
         AgentMessage.session_id == row.session_id, AgentMessage.role == "user"))
-    context = row.context_data or {}
+    state = SessionState.of(row.context_data)
     outcome = derive(ticket_opened=bool(tickets.scalar_one()),
-                     handed_off=bool(context.get("handoff")),
+                     handed_off=bool(state.handoff),
                      user_messages=int(users.scalar_one()))
     recent = list((await db.execute(
         select(AgentMessage).where(AgentMessage.session_id == row.session_id)
         .order_by(AgentMessage.id.desc()).limit(SUMMARY_MESSAGES))).scalars())
-    summary = ExtractiveSummarizer().fold(str(context.get("summary") or ""),
+    summary = ExtractiveSummarizer().fold(state.summary or "",
                                           list(reversed(recent)))
     profile = await profiles_repo.get_by_id(db, row.user_id)
-    name = str(context.get("display_name") or "") or (profile.display_name if profile else None)
+    name = state.display_name or (profile.display_name if profile else None)
     email = profile.email if profile else None
     await db.execute(update(AgentSession).where(AgentSession.session_id == row.session_id)
                      .values(outcome=outcome, outcome_summary=summary, contact_name=name,

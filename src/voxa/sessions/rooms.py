@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
+from voxa.domain import Role
 from voxa.errors import InvalidInput
 from voxa.sessions.ids import SESSION_ID_PATTERN, validate_session_id
 from voxa.slugs import is_valid_slug, validate_slug
-
-
-class Role(StrEnum):
-    owner = "owner"
-    customer = "customer"
-    general = "general"
 
 
 @dataclass(frozen=True, slots=True)

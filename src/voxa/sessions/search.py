@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from voxa.agent.memory import search_words
 from voxa.errors import InvalidInput
+from voxa.search_words import search_words
 from voxa.storage.models import AgentMessage, AgentSession, Ticket
 from voxa.storage.scope import Scope
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.agent.prompts import greeting_for
 from voxa.auth.principal import AccountPrincipal, OperatorPrincipal, Principal, PrincipalKind
+from voxa.domain import Role, SessionStatus
 from voxa.errors import Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from voxa.identity import (
     customer_identity,
@@ -21,9 +21,11 @@ from voxa.identity import (
     user_id_for,
     verify_customer_id,
 )
+from voxa.infra.livekit_tokens import TokenRequest
 from voxa.kv.keys import config_key, session_key
 from voxa.limits.admission import admit_start
 from voxa.logs import get_logger
+from voxa.persona.prompts import greeting_for
 from voxa.runtime import Runtime
 from voxa.sessions.agent_dispatch import ensure_agent
 from voxa.sessions.config import (
@@ -35,13 +37,13 @@ from voxa.sessions.config import (
 )
 from voxa.sessions.ids import new_session_id
 from voxa.sessions.lifecycle import close_session, expire_if_overdue
-from voxa.sessions.livekit_tokens import TokenRequest
-from voxa.sessions.rooms import Role, build_room_name
+from voxa.sessions.rooms import build_room_name
 from voxa.storage.models import AgentConfig, AgentSession, Business, Profile
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import profiles as profiles_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.tenancy import bind_db_scope_now
 from voxa.storage.types import utcnow
 
@@ -244,7 +246,7 @@ async def start_session(
             user_id=who.user_id,
             channel=req.channel,
             room_name=build_room_name(req.role, slug, session_id),
-            status=sessions_repo.ACTIVE,
+            status=SessionStatus.active,
             config=config.model_dump(),
             website_domain=req.website_domain,
             ip_address=req.ip_address,
@@ -303,30 +305,30 @@ async def business_slug(rt: Runtime, row: AgentSession) -> str | None:
 async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
     """Fresh credentials for the same session and room, inside the resume window."""
     row = await expire_if_overdue(rt, row)
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         raise Gone("the session has ended; start a new one", code="session_ended")
     window_end = row.last_activity_at + timedelta(minutes=rt.settings.resume_minutes)
     if utcnow() > window_end:
         raise Gone("the resume window has passed; start a new one", code="resume_window_passed")
     async with rt.db() as db:
-        if not await sessions_repo.touch(db, row.session_id, scope=Scope.system()):
+        if not await sessions_repo.touch(db, row.session_id, scope=Scope.owning(row)):
             raise Gone("the session has ended; start a new one", code="session_ended")
         await db.commit()
-        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
     assert fresh is not None
     slug = await business_slug(rt, fresh)
     log.info("session_resumed", session_id=row.session_id, role=row.role, business=slug)
-    name = str((fresh.context_data or {}).get("display_name") or "Guest")
+    name = SessionState.of(fresh.context_data).name
     await ensure_agent(rt, fresh)
     return issue_grant(rt, fresh, slug, name)
 
 
 async def end_session(rt: Runtime, row: AgentSession, *, by: str) -> AgentSession:
     await close_session(
-        rt, row.session_id, role=row.role, status=sessions_repo.ENDED, reason=f"ended_by_{by}"
+        rt, row.session_id, role=row.role, status=SessionStatus.ended, reason=f"ended_by_{by}"
     )
     async with rt.db() as db:
-        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.system())
+        fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))
     assert fresh is not None
     return fresh
 
@@ -338,12 +340,12 @@ async def session_config(rt: Runtime, row: AgentSession) -> dict[str, Any]:
 async def patch_config(rt: Runtime, row: AgentSession, patch: SessionConfigPatch) -> dict[str, Any]:
     """Change this session's config only; refused once the session has ended."""
     row = await expire_if_overdue(rt, row)
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         raise Gone("the session has ended", code="session_ended")
     changes = patch.model_dump(exclude_none=True)
     config = resolve_config(dict(row.config or {}), changes, rt.voices).model_dump()
     async with rt.db() as db:
-        if not await sessions_repo.set_config(db, row.session_id, config, scope=Scope.system()):
+        if not await sessions_repo.set_config(db, row.session_id, config, scope=Scope.owning(row)):
             raise Gone("the session has ended", code="session_ended")
         await db.commit()
     row.config = config

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Protocol
 
-from voxa.sessions.ids import validate_session_id
+from voxa.errors import InvalidInput
 from voxa.settings import Settings
 
 MEDIA_TYPE = "audio/ogg"
+# a session id as voxa mints them ("{ms}-{uuid}"): the key is a path
+_SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}")
+
+
+def validate_session_id(session_id: str) -> None:
+    if not _SAFE_ID.fullmatch(session_id):
+        raise InvalidInput("not a session id", code="invalid_session_id")
 
 
 def audio_key(session_id: str, message_id: int) -> str:
-    validate_session_id(session_id)  # the key is a path: only a well-formed id
+    validate_session_id(session_id)
     return f"{session_id}/{int(message_id)}.ogg"
 
 

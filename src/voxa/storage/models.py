@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from voxa.storage.types import UTCDateTime, utcnow
+from voxa.domain import (
+    Channel,
+    DocumentKind,
+    OutcomeKind,
+    Role,
+    SessionStatus,
+    TicketPriority,
+    TicketStatus,
+)
+from voxa.storage.types import EnumText, UTCDateTime, utcnow
 
 
 def _uuid() -> str:
@@ -84,11 +93,12 @@ class AgentSession(Base):
     session_id: Mapped[str] = mapped_column(String(64), unique=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
     business_id: Mapped[str | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(EnumText(Role, 16))
     user_id: Mapped[str] = mapped_column(String(36))
-    channel: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 16))
     room_name: Mapped[str] = mapped_column(String(160), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[SessionStatus] = mapped_column(
+        EnumText(SessionStatus, 16), default=SessionStatus.active)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     website_domain: Mapped[str | None] = mapped_column(String(255))
     ip_address: Mapped[str | None] = mapped_column(String(64))
@@ -99,7 +109,7 @@ class AgentSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     # Written once as the session closes (voxa.sessions.outcomes).
-    outcome: Mapped[str | None] = mapped_column(String(24), default=None)
+    outcome: Mapped[OutcomeKind | None] = mapped_column(EnumText(OutcomeKind, 24), default=None)
     outcome_summary: Mapped[str | None] = mapped_column(Text, default=None)
     contact_name: Mapped[str | None] = mapped_column(String(200), default=None)
     contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
@@ -156,8 +166,10 @@ class Ticket(Base):
     user_id: Mapped[str] = mapped_column(String(36), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
-    priority: Mapped[str] = mapped_column(String(16), default="normal")
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[TicketPriority] = mapped_column(
+        EnumText(TicketPriority, 16), default=TicketPriority.normal)
+    status: Mapped[TicketStatus] = mapped_column(
+        EnumText(TicketStatus, 16), default=TicketStatus.open)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -216,7 +228,7 @@ class KnowledgeDocument(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
     business_id: Mapped[str] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # faq | text | markdown | html | pdf
+    kind: Mapped[DocumentKind] = mapped_column(EnumText(DocumentKind, 16))
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
 
-GENERAL_SCOPE = "general"
+from voxa.domain import tenant_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,12 @@ class Scope:
         return cls("user", business_id=business_id, user_id=user_id)
 
     @classmethod
+    def owning(cls, row: Any) -> Scope:
+        """The narrowest scope holding ``row`` (a row with ``user_id`` and
+        ``business_id``, e.g. a session already access-checked): its own user."""
+        return cls.user(row.user_id, row.business_id)
+
+    @classmethod
     def system(cls) -> Scope:
         """No narrowing. Only for operator jobs (cleanup, metrics)."""
         return cls("system")
@@ -40,7 +46,7 @@ class Scope:
     @property
     def memory_scope(self) -> str:
         """The memory namespace: the business id, or ``general``."""
-        return self.business_id or GENERAL_SCOPE
+        return tenant_key(self.business_id)
 
     def where(self, business_col: Any, user_col: Any | None = None) -> ColumnElement[bool]:
         """The filter this scope applies to a table's business/user columns."""

@@ -45,6 +45,7 @@ from voxa.agent.models import (
 from voxa.agent.pipeline import TurnPipeline
 from voxa.agent.tools import build_tools
 from voxa.context import session_scope
+from voxa.domain import SessionStatus
 from voxa.errors import InvalidInput
 from voxa.logs import configure_logging, get_logger
 from voxa.runtime import Runtime, open_runtime
@@ -123,7 +124,7 @@ async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant
                         if row is not None and row.business_id else None)
     if row is None:
         return Refusal("no such session")
-    if row.status != sessions_repo.ACTIVE:
+    if row.status != SessionStatus.active:
         return Refusal(f"session is {row.status}")
     if row.room_name != room_name:
         return Refusal("session belongs to another room")

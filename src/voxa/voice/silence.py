@@ -12,11 +12,11 @@ import time
 
 from livekit.agents import AgentSession
 
+from voxa.domain import SessionStatus
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
 from voxa.storage.models import AgentSession as SessionRow
-from voxa.storage.repos import sessions as sessions_repo
 from voxa.voice.transcript import TranscriptWriter
 
 log = get_logger(__name__)
@@ -65,5 +65,5 @@ async def end_for_silence(rt: Runtime, row: SessionRow, session: AgentSession[No
     except Exception as exc:  # the goodbye is a courtesy; the ending is not optional
         log.warning("goodbye_not_played", error=repr(exc))
     await writer.flush()
-    await close_session(rt, row.session_id, role=row.role, status=sessions_repo.ENDED,
+    await close_session(rt, row.session_id, role=row.role, status=SessionStatus.ended,
                         reason="silence")

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 
+from voxa.domain import SessionStatus
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
@@ -85,7 +86,7 @@ class Heartbeat:
         if row is None:
             return False
         row = await expire_if_overdue(self._rt, row)
-        return row.status == sessions_repo.ACTIVE
+        return row.status == SessionStatus.active
 
     async def _beat(self) -> None:
         while True:

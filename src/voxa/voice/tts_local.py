@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIError, tts
 
-from voxa.sessions.voices import Voice
+from voxa.infra.voices import Voice
 from voxa.voice.inference import PIPER_METHOD, infer
 
 if TYPE_CHECKING:

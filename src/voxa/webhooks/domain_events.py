@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from voxa.sessions.outcomes import Outcome
+from voxa.domain import SessionOutcome as Outcome
 from voxa.storage.models import AgentSession, Ticket
 from voxa.webhooks.events import emit
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from voxa.agent import tickets
-from voxa.agent.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
+from voxa import tickets
 from voxa.api.deps import OwnedBusiness, RuntimeDep
 from voxa.api.routes.sessions import session_out
 from voxa.api.schemas import (
@@ -21,10 +20,13 @@ from voxa.api.schemas import (
     TicketOut,
     TicketPatch,
 )
+from voxa.domain import OutcomeKindName, SessionStatusName, TicketStatusName
 from voxa.errors import NotFound
+from voxa.persona.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
 from voxa.storage.models import AgentConfig
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
+from voxa.storage.repos import tickets as tickets_repo
 from voxa.storage.repos.stats import business_stats
 from voxa.storage.scope import Scope
 from voxa.web.origins import valid_origins
@@ -36,8 +38,8 @@ router = APIRouter(prefix="/v1/businesses", tags=["businesses"])
 async def list_business_sessions(
     business: OwnedBusiness,
     rt: RuntimeDep,
-    status: Annotated[Literal["active", "ended", "timeout"] | None, Query()] = None,
-    outcome: Annotated[Literal["resolved", "ticket_opened", "handed_to_person", "abandoned"]
+    status: Annotated[SessionStatusName | None, Query()] = None,
+    outcome: Annotated[OutcomeKindName
                        | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> SessionList:
@@ -57,10 +59,10 @@ async def get_stats(business: OwnedBusiness, rt: RuntimeDep) -> StatsOut:
 @router.get("/{slug}/tickets", response_model=TicketList)
 async def list_business_tickets(
     business: OwnedBusiness, rt: RuntimeDep,
-    status: Annotated[Literal["open", "pending", "closed"] | None, Query()] = None,
+    status: Annotated[TicketStatusName | None, Query()] = None,
 ) -> TicketList:
     async with rt.db() as db:
-        rows = await tickets.list_tickets(db, scope=Scope.business(business.id), status=status,
+        rows = await tickets_repo.list_tickets(db, scope=Scope.business(business.id), status=status,
                                           limit=500)
     return TicketList(tickets=[TicketOut.model_validate(t, from_attributes=True) for t in rows])
 
@@ -69,7 +71,7 @@ async def list_business_tickets(
 async def get_ticket(business: OwnedBusiness, rt: RuntimeDep,
                      ticket_id: Annotated[str, Path(max_length=36)]) -> TicketOut:
     async with rt.db() as db:
-        t = await tickets.get_ticket(db, ticket_id, scope=Scope.business(business.id))
+        t = await tickets_repo.get_ticket(db, ticket_id, scope=Scope.business(business.id))
     if t is None:
         raise NotFound("ticket not found", code="ticket_not_found")
     return TicketOut.model_validate(t, from_attributes=True)

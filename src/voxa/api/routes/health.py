@@ -6,6 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from voxa.api.deps import OperatorGate, RuntimeDep
+from voxa.domain import Role
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import db_scope
@@ -56,6 +57,6 @@ async def metrics(rt: RuntimeDep) -> PlainTextResponse:
     with db_scope(Scope.system()):  # operator metrics count every tenant's sessions
         async with rt.db() as db:
             counts = await sessions_repo.active_counts_by_role(db, scope=Scope.system())
-    for role in ("owner", "customer", "general"):
+    for role in Role:
         rt.metrics.sessions_active.labels(role=role).set(counts.get(role, 0))
     return PlainTextResponse(rt.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -23,14 +23,15 @@ from voxa.api.schemas import (
     SessionGrantOut,
     SessionOut,
 )
+from voxa.domain import Role
 from voxa.runtime import Runtime
 from voxa.sessions import service
 from voxa.sessions.lifecycle import expire_if_overdue
-from voxa.sessions.rooms import Role
 from voxa.sessions.service import CustomerInfo, SessionGrant, StartRequest
 from voxa.storage.models import AgentSession
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
@@ -79,7 +80,7 @@ async def session_out(
         last_activity_at=row.last_activity_at,
         ended_at=row.ended_at,
         end_reason=row.end_reason,
-        agent_status=(row.context_data or {}).get("agent_status"),
+        agent_status=SessionState.of(row.context_data).agent_status,
         outcome=row.outcome,
         outcome_summary=row.outcome_summary,
         contact_name=row.contact_name,

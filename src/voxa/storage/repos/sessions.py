@@ -12,13 +12,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from voxa.domain import SessionStatus
 from voxa.storage.models import AgentSession
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
 
-ACTIVE = "active"
-ENDED = "ended"
-TIMEOUT = "timeout"
+
+def _active() -> Any:
+    return AgentSession.status == SessionStatus.active
 
 
 def _scoped(scope: Scope) -> Any:
@@ -54,7 +55,7 @@ async def touch(db: AsyncSession, session_id: str, *, scope: Scope) -> bool:
     """Record activity on an active session; False when it is not active."""
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow())
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -66,7 +67,7 @@ async def add_messages(db: AsyncSession, session_id: str, messages: int, *, scop
     None when the session is not active (nothing is changed then)."""
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(last_activity_at=utcnow(), message_count=AgentSession.message_count + messages)
         .returning(AgentSession.message_count)
     )
@@ -80,7 +81,7 @@ async def finish(
     now = utcnow()
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(status=status, ended_at=now, last_activity_at=now, end_reason=reason)
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -91,7 +92,7 @@ async def set_config(
 ) -> bool:
     stmt = (
         update(AgentSession)
-        .where(AgentSession.session_id == session_id, AgentSession.status == ACTIVE, _scoped(scope))
+        .where(AgentSession.session_id == session_id, _active(), _scoped(scope))
         .values(config=config, last_activity_at=utcnow())
     )
     return (await db.execute(stmt)).rowcount == 1  # type: ignore[attr-defined,no-any-return]
@@ -154,7 +155,7 @@ async def stale_ids(
         select(AgentSession.session_id)
         .where(
             _scoped(scope),
-            AgentSession.status == ACTIVE,
+            _active(),
             (AgentSession.last_activity_at < inactive_before)
             | (AgentSession.started_at < started_before),
         )
@@ -166,7 +167,7 @@ async def stale_ids(
 
 async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[AgentSession]:
     stmt = select(AgentSession).where(
-        _scoped(scope), AgentSession.status == ACTIVE, AgentSession.channel != "text"
+        _scoped(scope), _active(), AgentSession.channel != "text"
     )
     return list((await db.execute(stmt)).scalars())
 
@@ -174,7 +175,7 @@ async def active_voice_sessions(db: AsyncSession, *, scope: Scope) -> list[Agent
 async def count_active(db: AsyncSession, *, scope: Scope, voice: bool = False) -> int:
     """Active sessions in ``scope`` (only calls, voice or phone, with ``voice``)."""
     stmt = select(func.count()).select_from(AgentSession).where(
-        _scoped(scope), AgentSession.status == ACTIVE)
+        _scoped(scope), _active())
     if voice:
         stmt = stmt.where(AgentSession.channel != "text")
     return int((await db.execute(stmt)).scalar_one())
@@ -183,7 +184,7 @@ async def count_active(db: AsyncSession, *, scope: Scope, voice: bool = False) -
 async def active_counts_by_role(db: AsyncSession, *, scope: Scope) -> dict[str, int]:
     stmt = (
         select(AgentSession.role, func.count())
-        .where(_scoped(scope), AgentSession.status == ACTIVE)
+        .where(_scoped(scope), _active())
         .group_by(AgentSession.role)
     )
     return {role: int(n) for role, n in (await db.execute(stmt)).all()}

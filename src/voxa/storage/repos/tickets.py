@@ -1,19 +1,20 @@
 """Support tickets. Every function takes the tenant scope; customers see only
-their own tickets, owners their business's."""
+their own tickets, owners their business's. The writes that raise events go
+through ``voxa.tickets``."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa.domain import TicketPriority, TicketStatus
 from voxa.errors import InvalidInput
 from voxa.storage.models import Ticket
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
-from voxa.webhooks import domain_events as webhook_events
 
-STATUSES = ("open", "pending", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = tuple(s.value for s in TicketStatus)
+PRIORITIES = tuple(p.value for p in TicketPriority)
 
 
 def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -23,8 +24,8 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
-async def create_ticket(db: AsyncSession, *, scope: Scope, session_id: str, subject: str,
-                        body: str, priority: str = "normal") -> Ticket:
+async def insert(db: AsyncSession, *, scope: Scope, session_id: str, subject: str,
+                 body: str, priority: str = "normal") -> Ticket:
     if scope.kind != "user" or scope.business_id is None:
         raise InvalidInput("tickets are opened by a customer of a business")
     subject, body = subject.strip()[:300], body.strip()[:4000]
@@ -35,7 +36,6 @@ async def create_ticket(db: AsyncSession, *, scope: Scope, session_id: str, subj
                     priority=_check(priority or "normal", PRIORITIES, "priority"))
     db.add(ticket)
     await db.flush()
-    await webhook_events.ticket_event(db, "ticket.created", ticket)
     return ticket
 
 
@@ -54,18 +54,15 @@ async def get_ticket(db: AsyncSession, ticket_id: str, *, scope: Scope) -> Ticke
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def update_status(db: AsyncSession, ticket_id: str, status: str, *, scope: Scope
-                        ) -> Ticket | None:
+async def set_status(db: AsyncSession, ticket_id: str, status: str, *, scope: Scope
+                     ) -> Ticket | None:
     status = _check(status, STATUSES, "status")
     stmt = (update(Ticket)
             .where(Ticket.id == ticket_id, scope.where(Ticket.business_id, Ticket.user_id))
             .values(status=status, updated_at=utcnow()))
     if (await db.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
         return None
-    ticket = await get_ticket(db, ticket_id, scope=scope)
-    if ticket is not None:
-        await webhook_events.ticket_event(db, "ticket.updated", ticket)
-    return ticket
+    return await get_ticket(db, ticket_id, scope=scope)
 
 
 async def resolve_id(db: AsyncSession, ref: str, *, scope: Scope) -> str | None:

@@ -1,13 +1,13 @@
 """Default instructions and greetings per role. A business's agent config may
 override either per role (``agents.instructions[role]``, ``agents.greeting[role]``);
-``{name}`` and ``{business}`` are filled in by ``voxa.agent.texts`` (never str.format)."""
+``{name}`` and ``{business}`` are filled in by ``voxa.persona.texts`` (never str.format)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from voxa.agent.texts import render
+from voxa.persona.texts import render
 
 DEFAULT_INSTRUCTIONS = {
     "customer": (

@@ -1,11 +1,11 @@
-"""Memories, namespaced by (scope, user). Every function takes the
-namespace as required keywords; there is no way to ask for "all memories"."""
+"""Memories, namespaced by (business or ``general``, user). Every function
+takes the caller's user ``Scope``; there is no way to ask for "all memories"."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Float, Integer, delete, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,22 +13,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from voxa.errors import InvalidInput
+from voxa.search_words import search_words
 from voxa.storage.models import Memory
+from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
 
 CATEGORIES = ("FACT", "INTEREST", "PREFERENCE", "PERSONAL", "GOAL")
-_STOP = frozenset(
-    "a an and are do does i is it me my of or the to what which who you your did was were be "
-    "about know tell remember recall".split()
-)
 
 
-@dataclass(frozen=True, slots=True)
-class Namespace:
-    """Whose memories: ``scope`` is the business id, or ``general``."""
+def _owner(scope: Scope) -> tuple[str, str]:
+    """The (namespace, user) a user scope's memories are keyed by."""
+    if scope.kind != "user" or scope.user_id is None:
+        raise ValueError("memories are read and written in a user scope")
+    return scope.memory_scope, scope.user_id
 
-    scope: str
-    user_id: str
+
+def _mine(scope: Scope) -> Any:
+    namespace, user_id = _owner(scope)
+    return (Memory.scope == namespace) & (Memory.user_id == user_id)
 
 
 def normalize_key(key: str) -> str:
@@ -46,13 +48,14 @@ def normalize_category(category: str) -> str:
     return category
 
 
-async def remember(db: AsyncSession, *, ns: Namespace, category: str, key: str, value: str
+async def remember(db: AsyncSession, *, scope: Scope, category: str, key: str, value: str
                    ) -> Memory:
     """Insert or update one memory (unique per namespace, category and key)."""
     value = value.strip()[:1000]
     if not value:
         raise InvalidInput("a memory needs a value", code="invalid_memory")
-    row = {"scope": ns.scope, "user_id": ns.user_id, "category": normalize_category(category),
+    namespace, user_id = _owner(scope)
+    row = {"scope": namespace, "user_id": user_id, "category": normalize_category(category),
            "key": normalize_key(key), "value": value}
     now = utcnow()
     dialect = db.get_bind().dialect.name
@@ -64,20 +67,13 @@ async def remember(db: AsyncSession, *, ns: Namespace, category: str, key: str, 
     )
     await db.execute(stmt)
     found = await db.execute(select(Memory).where(
-        Memory.scope == ns.scope, Memory.user_id == ns.user_id,
-        Memory.category == row["category"], Memory.key == row["key"]))
+        _mine(scope), Memory.category == row["category"], Memory.key == row["key"]))
     return found.scalar_one()
 
 
-def search_words(query: str) -> list[str]:
-    """The words of ``query`` worth searching for (no stop words, at most 12)."""
-    words = [w for w in re.findall(r"[^\W_]+", query.lower()) if w not in _STOP]
-    return list(dict.fromkeys(words))[:12]
-
-
-async def recall(db: AsyncSession, *, ns: Namespace, query: str, limit: int = 5) -> list[Memory]:
+async def recall(db: AsyncSession, *, scope: Scope, query: str, limit: int = 5) -> list[Memory]:
     """Memories whose key matches exactly, then by full-text relevance."""
-    mine = (Memory.scope == ns.scope) & (Memory.user_id == ns.user_id)
+    mine = _mine(scope)
     exact: list[Memory] = []
     try:
         key = normalize_key(query)
@@ -111,15 +107,15 @@ async def recall(db: AsyncSession, *, ns: Namespace, query: str, limit: int = 5)
     return out[:limit]
 
 
-async def list_memories(db: AsyncSession, *, ns: Namespace, limit: int = 200) -> list[Memory]:
-    stmt = (select(Memory).where(Memory.scope == ns.scope, Memory.user_id == ns.user_id)
+async def list_memories(db: AsyncSession, *, scope: Scope, limit: int = 200) -> list[Memory]:
+    stmt = (select(Memory).where(_mine(scope))
             .order_by(Memory.updated_at.desc()).limit(limit))
     return list((await db.execute(stmt)).scalars())
 
 
-async def forget(db: AsyncSession, *, ns: Namespace, memory_id: str | None = None) -> int:
-    """Delete one memory, or all of the namespace's when ``memory_id`` is None."""
-    stmt = delete(Memory).where(Memory.scope == ns.scope, Memory.user_id == ns.user_id)
+async def forget(db: AsyncSession, *, scope: Scope, memory_id: str | None = None) -> int:
+    """Delete one memory, or all of the scope's when ``memory_id`` is None."""
+    stmt = delete(Memory).where(_mine(scope))
     if memory_id is not None:
         stmt = stmt.where(Memory.id == memory_id)
     return int((await db.execute(stmt)).rowcount)  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 from functools import cache
-from pathlib import Path
 from string import Template
 from typing import Annotated
 
@@ -18,9 +17,7 @@ from voxa.api.deps import RuntimeDep
 from voxa.api.security_headers import allow_framing
 from voxa.slugs import is_valid_slug
 from voxa.storage.repos import businesses as businesses_repo
-
-STATIC_DIR = Path(__file__).with_name("static")
-TEMPLATES = Path(__file__).with_name("templates")
+from voxa.web.assets import STATIC_DIR, TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,0 +1,1 @@
+"""voxa: many concurrent, strictly isolated AI assistant conversations by voice and text."""
