@@ -27,6 +27,11 @@ class Window:
     messages: list[AgentMessage]
 
 
+def summary_note(summary: str) -> str:
+    """The running summary as the system prompt states it, in every channel."""
+    return "Earlier in this conversation the user said: " + summary
+
+
 def chat_messages(rows: list[AgentMessage]) -> list[AgentMessage]:
     return [m for m in rows if m.role in ("user", "assistant", "human_agent")]
 
