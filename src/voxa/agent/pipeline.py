@@ -26,11 +26,10 @@ from sqlalchemy.exc import IntegrityError
 
 from voxa.agent.assistant import VoxaAssistant, memory_brief
 from voxa.agent.context_window import (
-    Window,
+    chat_context,
     fold_due,
     load_window,
     maybe_summarize,
-    summary_note,
 )
 from voxa.agent.extract import extract_memories
 from voxa.agent.fallback import model_failed_line
@@ -46,7 +45,7 @@ from voxa.limits.model_line import ModelSlot
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.summary import ExtractiveSummarizer, Summarizer
-from voxa.storage.models import AgentMessage, AgentSession, Memory
+from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import memories as memories_repo
 from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
@@ -175,7 +174,12 @@ class TurnPipeline:
             memories = await memories_repo.list_memories(
                 db, scope=Scope.user(ctx.user_id, ctx.business_id), limit=MEMORIES_PER_TURN)
         knowledge = await knowledge_for_turn(self.rt, row, text)
-        return chat_context(assistant, window, memories, knowledge)
+        system = [assistant.persona.instructions]
+        if memories:
+            system.append(memory_brief(memories))
+        if knowledge:
+            system.append(knowledge)
+        return chat_context(system, window)
 
     async def _generate_or_fallback(self, assistant: VoxaAssistant, chat_ctx: llm.ChatContext,
                                     row: AgentSession, text: str, on_delta: OnDelta | None,
@@ -283,23 +287,3 @@ class TurnPipeline:
         log.info("turn_completed", channel=channel, latency_ms=latency_ms, model=self.model_name,
                  tools=len(generated.tool_messages), fallback=generated.fallback,
                  tokens=generated.prompt_tokens + generated.completion_tokens)
-
-
-def chat_context(assistant: VoxaAssistant, window: Window, memories: list[Memory],
-                 knowledge: str | None = None) -> llm.ChatContext:
-    system = [assistant.persona.instructions]
-    if memories:
-        system.append(memory_brief(memories))
-    if knowledge:
-        system.append(knowledge)
-    if window.summary:
-        system.append(summary_note(window.summary))
-    ctx = llm.ChatContext.empty()
-    ctx.add_message(role="system", content="\n\n".join(system))
-    for m in window.messages:
-        if m.role == "human_agent":  # the business's person spoke for the assistant
-            ctx.add_message(role="assistant",
-                            content="(a person from the business wrote) " + m.content)
-        else:
-            ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
-    return ctx
