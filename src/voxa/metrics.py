@@ -35,6 +35,12 @@ class Metrics:
             registry=r,
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
         )
+        self.turn_fallbacks = Counter(
+            "voxa_turn_fallbacks_total",
+            "Turns answered with a fallback line because a stage failed or stalled",
+            ["channel", "stage"],
+            registry=r,
+        )
         self.tokens = Counter("voxa_llm_tokens_total", "LLM tokens", ["model", "kind"], registry=r)
         self.agent_join_delay = Histogram(
             "voxa_agent_join_delay_seconds",

@@ -21,6 +21,7 @@ from voxa.logs import get_logger
 from voxa.metrics import Metrics
 from voxa.settings import Environment, Settings
 from voxa.speech import spec as speech_spec
+from voxa.storage.audio_store import AudioStore, open_audio_store
 from voxa.storage.db import create_engine, session_factory
 from voxa.storage.migrate import migrate
 from voxa.storage.tenancy import rls_bypassed
@@ -45,6 +46,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     limiter: Limiter = field(init=False)
     model_line: ModelLine = field(init=False)
+    audio: AudioStore = field(init=False)  # per-turn audio of calls
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -54,6 +56,7 @@ class Runtime:
         self.model_line = ModelLine(self.store, total=s.limit_model_slots_total,
                                     ttl=s.model_slot_ttl_seconds,
                                     on_refused=self._count_refused)
+        self.audio = open_audio_store(s)
 
     def _count_refused(self, name: str) -> None:
         # Looked up at call time: the app may swap in its own metrics registry.

@@ -15,7 +15,7 @@ import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -221,6 +221,28 @@ class Settings(BaseSettings):
     # What the agent says when the owner leaves the call ("" = nothing).
     owner_call_resume_line: str = Field(
         default="I'm back. Is there anything else I can help you with?", max_length=300)
+    # -- conversation pipeline (text and voice turns) --
+    # Messages each turn sees; past summary_trim_at unsummarised messages the
+    # oldest (all but the window) are folded into the session's running summary.
+    conversation_window: int = Field(default=20, gt=0)
+    summary_trim_at: int = Field(default=50, gt=1)
+    # A voice turn whose model has not answered within this bound is given the
+    # fallback line instead (the caller is never left in silence).
+    voice_model_timeout_seconds: float = Field(default=15, gt=0)
+
+    # -- per-turn audio of calls --
+    # Each user and agent turn of a call is kept as OGG/Opus, under the data
+    # directory (file) or in an S3-compatible bucket (s3), and deleted with the
+    # session's audio once the session ended this many days ago (the cleanup job).
+    audio_keep: bool = True
+    audio_store: Literal["file", "s3"] = "file"
+    audio_retention_days: float = Field(default=30, gt=0)
+    audio_s3_bucket: str | None = None
+    audio_s3_prefix: str = ""
+    audio_s3_endpoint_url: str | None = None
+    audio_s3_region: str | None = None
+    audio_s3_access_key_id: str | None = None
+    audio_s3_secret_access_key: SecretStr | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -273,6 +295,12 @@ class Settings(BaseSettings):
         if not items or any(i.amount <= 0 for i in items):
             raise ValueError(f"a rate limit must allow at least one request: {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _window_within_fold(self) -> Settings:
+        if self.conversation_window > self.summary_trim_at:
+            raise ValueError("VOXA_CONVERSATION_WINDOW must not exceed VOXA_SUMMARY_TRIM_AT")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -64,4 +64,4 @@ async def test_migrate_cleanup_and_token(tmp_path: Path) -> None:
     r = voxa("cleanup", data_dir=data)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.strip().splitlines()[-1]) == {
-        "timed_out": 0, "stale_agents": 0, "skipped": False}
+        "timed_out": 0, "stale_agents": 0, "audio_deleted": 0, "skipped": False}

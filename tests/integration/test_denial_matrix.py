@@ -69,7 +69,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/auth/password"): {"current_password": "correct horse battery",
                                      "new_password": "another horse battery"},
 }
-KNOWN_PARAMS = {"session_id", "slug", "ticket_id", "id"}
+KNOWN_PARAMS = {"session_id", "slug", "ticket_id", "id", "message_id"}
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def generate(spec: dict[str, Any], w: dict[str, Any]) -> tuple[list[Case], list[
                 unplaced.append(f"{name}: no generator for path parameter(s) {sorted(unknown)}")
                 continue
             body = BODIES.get(key, {} if "requestBody" in op else None)
-            fill = {"slug": "tenant-a", "ticket_id": w["ticket_id"],
+            fill = {"slug": "tenant-a", "ticket_id": w["ticket_id"], "message_id": 1,
                     **{p: uuid.uuid4().hex for p in unknown}}
             operator = path.startswith(OPERATOR_PREFIX)
 

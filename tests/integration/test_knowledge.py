@@ -18,6 +18,7 @@ from pypdf import PdfWriter
 
 from tests.helpers import assert_error, bearer, create_business, start_customer
 from voxa.agent.assistant import build_assistant
+from voxa.agent.pipeline import TurnPipeline
 from voxa.agent.scripted_llm import ScriptedLLM, ScriptedReply, last_user_text
 from voxa.knowledge.brief import BEGIN, END, NOT_FOUND
 from voxa.knowledge.text import split_passages
@@ -231,7 +232,8 @@ def test_passages_are_paragraph_aware() -> None:
 
 async def test_voice_turn_gets_the_same_knowledge(client: httpx.AsyncClient,
                                                   runtime: Runtime) -> None:
-    """The voice agent's per-turn hook adds the business's block to that turn."""
+    """A voice turn's context comes from the one pipeline: the business's block
+    is in it for that turn only."""
     owner = await create_business(client, "voice-kb")
     await add(client, "voice-kb", owner["token"], kind="text", title="Parking",
               content="Free parking behind the shop.")
@@ -240,11 +242,8 @@ async def test_voice_turn_gets_the_same_knowledge(client: httpx.AsyncClient,
         row = await sessions_repo.get(db, c["session_id"], scope=Scope.system())
     assert row is not None
     assistant = await build_assistant(runtime, row)
-    turn = llm.ChatContext.empty()
-    said = turn.add_message(role="user", content="Is there parking?")
-    await assistant.on_user_turn_completed(turn, said)
+    pipeline = TurnPipeline(runtime, ScriptedLLM())
+    turn = await pipeline.context(assistant, row, "Is there parking?")
     assert "Free parking behind the shop." in system_text(turn)
-    turn = llm.ChatContext.empty()
-    said = turn.add_message(role="user", content="Do you sell hats?")
-    await assistant.on_user_turn_completed(turn, said)
+    turn = await pipeline.context(assistant, row, "Do you sell hats?")
     assert NOT_FOUND in system_text(turn)

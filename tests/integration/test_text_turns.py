@@ -12,6 +12,7 @@ import pytest
 from livekit.agents import APIConnectionError
 
 from tests.helpers import assert_error, bearer, create_business, start_customer
+from voxa.agent.fallback import MODEL_FAILED, TICKET_OFFER
 from voxa.agent.scripted_llm import ScriptedLLM, ScriptedReply, echo, last_user_text
 from voxa.runtime import Runtime
 from voxa.storage.repos import messages as messages_repo
@@ -131,29 +132,41 @@ def model() -> ScriptedLLM:
     return ScriptedLLM(script, delay=0.01)
 
 
-async def test_provider_failure_is_one_sessions_clear_error(client: httpx.AsyncClient,
-                                                            runtime: Runtime) -> None:
+async def test_provider_failure_gets_the_fallback_line_in_one_session(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """Never silent: a model that fails answers with the fallback line (counted),
+    only in the session whose model call failed, and the conversation goes on."""
     await create_business(client, "fail-co")
     a = await start_customer(client, "fail-co")
     b = await start_customer(client, "fail-co")
     url_a = f"/v1/sessions/{a['session_id']}/messages"
+    counted = runtime.metrics.turn_fallbacks.labels(channel="text", stage="model")
+    before = counted._value.get()
     bad, good = await asyncio.gather(
         client.post(url_a, json={"text": "FAIL please", "client_message_id": "x1"},
                     headers=bearer(a["session_token"])),
         client.post(f"/v1/sessions/{b['session_id']}/messages", json={"text": "fine"},
                     headers=bearer(b["session_token"])),
     )
-    assert_error(bad, 503, "llm_unavailable")
-    assert bad.json()["error"]["retryable"] is True
-    assert good.status_code == 200
-    # The user's words were kept; a retry with the same id answers them once.
-    assert await _history(runtime, a["session_id"]) == [("user", "FAIL please")]
+    assert bad.status_code == 200, bad.text
+    reply = bad.json()["reply"]
+    assert reply["content"] == model_failed_line_for_customer()
+    assert reply["model_used"] == "fallback"
+    assert good.status_code == 200 and good.json()["reply"]["content"] == "You said: fine"
+    assert counted._value.get() == before + 1
+    assert await _history(runtime, a["session_id"]) == [("user", "FAIL please"),
+                                                        ("assistant", reply["content"])]
+    # a retry of the same message replays the stored answer, it does not run again
     r = await client.post(url_a, json={"text": "FAIL please", "client_message_id": "x1"},
                           headers=bearer(a["session_token"]))
-    assert_error(r, 503, "llm_unavailable")
-    assert await _history(runtime, a["session_id"]) == [("user", "FAIL please")]
+    assert r.status_code == 200 and r.json()["replayed"] is True
+    assert counted._value.get() == before + 1
     r = await client.post(url_a, json={"text": "now ok"}, headers=bearer(a["session_token"]))
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.json()["reply"]["content"] == "You said: now ok"
+
+
+def model_failed_line_for_customer() -> str:
+    return MODEL_FAILED + TICKET_OFFER
 
 
 async def test_bounded_waiting_line_per_session(client: httpx.AsyncClient, runtime: Runtime,

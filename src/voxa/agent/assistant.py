@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.agents import Agent, StopResponse, llm
+from livekit.agents import Agent, llm
 
 from voxa.agent.tools import build_tools
 from voxa.context import SessionContext
-from voxa.knowledge.retrieval import knowledge_for_turn
 from voxa.persona.prompts import greeting_for, instructions_for, language_instruction
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession, Memory
 from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.session_state import SessionState
-
-KnowledgeLookup = Callable[[str], Awaitable[str | None]]
-# True when a person answers this turn instead of the assistant (voice: the
-# business's owner is in the call); the hook has kept the turn itself.
-TurnHold = Callable[[llm.ChatMessage], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,28 +27,18 @@ class Persona:
 
 
 class VoxaAssistant(Agent):
-    """Role-aware assistant; tools are bound to its session. Voice sessions get
-    STT/TTS/VAD through ``**kwargs``; the text channel uses it without them."""
+    """Role-aware assistant; tools are bound to its session. What the model sees
+    for a turn (memories, knowledge, summary) is built by the conversation
+    pipeline (``pipeline.py``) for both channels; a call's assistant
+    (``voice/turn_hooks.py``) hands its turns to that pipeline."""
 
     def __init__(self, persona: Persona, tools: list[llm.FunctionTool[..., Any]], *,
                  chat_ctx: llm.ChatContext | None = None, greet: bool = True,
-                 knowledge: KnowledgeLookup | None = None, **kwargs: Any) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(instructions=persona.instructions, tools=list(tools),
                          chat_ctx=chat_ctx, **kwargs)
         self.persona = persona
         self.greet_on_enter = greet
-        self._knowledge = knowledge
-        self.hold: TurnHold | None = None
-
-    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext,
-                                     new_message: llm.ChatMessage) -> None:
-        if self.hold is not None and await self.hold(new_message):
-            raise StopResponse
-        # Voice: the turn's knowledge block joins this turn's context only.
-        if self._knowledge is not None:
-            brief = await self._knowledge(new_message.text_content or "")
-            if brief:
-                turn_ctx.add_message(role="system", content=brief)
 
     async def on_enter(self) -> None:
         # Only in a voice AgentSession: greet once, never again on resume.
@@ -90,9 +73,5 @@ def memory_brief(memories: list[Memory]) -> str:
 
 async def build_assistant(rt: Runtime, row: AgentSession, **kwargs: Any) -> VoxaAssistant:
     persona = await load_persona(rt, row)
-
-    async def knowledge(text: str) -> str | None:
-        return await knowledge_for_turn(rt, row, text)
-
-    return VoxaAssistant(persona, build_tools(rt, persona.ctx), knowledge=knowledge, **kwargs)
+    return VoxaAssistant(persona, build_tools(rt, persona.ctx), **kwargs)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from livekit.agents import llm
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,11 @@ TRIM_AT = 50  # past this many unsummarised messages, fold the oldest into the s
 class Window:
     summary: str | None
     messages: list[AgentMessage]
+
+
+def summary_note(summary: str) -> str:
+    """The running summary as the system prompt states it, in every channel."""
+    return "Earlier in this conversation the user said: " + summary
 
 
 def chat_messages(rows: list[AgentMessage]) -> list[AgentMessage]:
@@ -78,3 +84,20 @@ async def maybe_summarize(db: AsyncSession, row: AgentSession, summarizer: Summa
     }
     await sessions_repo.merge_context(db, row.session_id, changes, scope=Scope.owning(row))
     return True
+
+
+def chat_context(system: list[str], window: Window) -> llm.ChatContext:
+    """What the model sees: one system message (``system`` and the summary),
+    then the window's messages."""
+    parts = list(system)
+    if window.summary:
+        parts.append(summary_note(window.summary))
+    ctx = llm.ChatContext.empty()
+    ctx.add_message(role="system", content="\n\n".join(parts))
+    for m in window.messages:
+        if m.role == "human_agent":  # the business's person spoke for the assistant
+            ctx.add_message(role="assistant",
+                            content="(a person from the business wrote) " + m.content)
+        else:
+            ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
+    return ctx

@@ -11,7 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    APIConnectionError,
+    APIConnectOptions,
+    llm,
+)
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 
@@ -20,6 +25,7 @@ class ScriptedReply:
     text: str = ""
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     fail: Exception | None = None
+    delay: float = 0.0  # seconds before the first word (a stalled provider)
 
 
 Script = Callable[[llm.ChatContext, list[llm.Tool]], ScriptedReply]
@@ -58,10 +64,18 @@ def echo(chat_ctx: llm.ChatContext, tools: list[llm.Tool]) -> ScriptedReply:
 
 def command_script(chat_ctx: llm.ChatContext, tools: list[llm.Tool]) -> ScriptedReply:
     """Echo, except ``/tool NAME {json}`` calls that tool; once it ran, report
-    its output. Deterministic tool use for tests and demos."""
+    its output. ``/fail`` makes the provider fail and ``/stall SECONDS`` makes
+    it answer that late (faults on demand). Deterministic, for tests and demos."""
     if has_tool_output(chat_ctx):
         return ScriptedReply(text="TOOL: " + " | ".join(tool_outputs(chat_ctx)))
     text = last_user_text(chat_ctx).strip()
+    if text == "/fail":
+        return ScriptedReply(fail=APIConnectionError("scripted provider failure"))
+    if text.startswith("/stall "):
+        try:
+            return ScriptedReply(text="Sorry for the wait.", delay=float(text[7:]))
+        except ValueError:
+            return ScriptedReply(text="/stall needs a number of seconds.")
     if text.startswith("/tool "):
         name, _, args = text[6:].partition(" ")
         try:
@@ -107,8 +121,8 @@ class _ScriptedStream(llm.LLMStream):
         self._owner = owner
 
     async def _run(self) -> None:
-        if self._owner.delay:
-            await asyncio.sleep(self._owner.delay)
+        if self._owner.delay or self._reply.delay:
+            await asyncio.sleep(self._owner.delay + self._reply.delay)
         if self._reply.fail is not None:
             raise self._reply.fail
         rid = uuid.uuid4().hex

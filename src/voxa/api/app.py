@@ -22,6 +22,7 @@ from voxa.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, DbScop
 from voxa.api.openapi import install_openapi
 from voxa.api.routes import (
     accounts,
+    audio,
     auth,
     business_hours,
     businesses,
@@ -149,7 +150,7 @@ def create_app(
     install_error_handlers(app)
     modules = (accounts, auth, sessions, messages, businesses, knowledge, me, voices, health,
                operator, search, webhooks, handoff, owner_events, business_hours,
-               takeover)
+               takeover, audio)
     routers = [m.router for m in modules]
     routers.append(health.operator_router)
     for router in routers:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from voxa.api import deps
 from voxa.api.routes import (
     accounts,
+    audio,
     auth,
     business_hours,
     businesses,
@@ -93,6 +94,7 @@ _HANDLER_ERRORS: dict[Callable[..., Any], frozenset[int]] = {
     sessions.resume_session: frozenset({410}),
     sessions.patch_config: frozenset({400, 410}),
     messages.post_message: _MESSAGE_ERRORS,
+    audio.get_message_audio: frozenset({404}),
     messages.stream_message: _MESSAGE_ERRORS,
     businesses.public_business: frozenset({404}),
     businesses.get_ticket: frozenset({404}),

@@ -161,6 +161,9 @@ class MessageOut(BaseModel):
     tokens_used: int | None = None
     latency_ms: int | None = None
     model_used: str | None = None
+    # a call's turn: where its recorded audio is served (OGG/Opus), and its length
+    audio_url: str | None = None
+    audio_duration_ms: int | None = None
 
 
 class MessageList(BaseModel):

@@ -22,6 +22,7 @@ from voxa.bench.common import (
     serve,
     uss_mib,
 )
+from voxa.bench.voice_faults import MODEL_BOUND_S, fault_run
 from voxa.kv import TTLStore, create_store
 from voxa.kv.keys import agent_pid_key
 from voxa.voice.client import VoiceClient, caller_speech
@@ -97,6 +98,23 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
                         one_session(c, slug, pcm, rate, store)
                         for _ in range(n))))
             await store.aclose()
+    # the fault run on a stack of its own: a short model bound would turn the
+    # slow answers of the concurrent runs above into fallback lines
+    with scratch_dir() as d2, serve(Backend.choose(backend_name, d2), d2, voice=True,
+                                    log_level="INFO", extra_env={
+                                        **env, "VOXA_VOICE_MODEL_TIMEOUT_SECONDS":
+                                        str(MODEL_BOUND_S)}) as srv:
+        async with httpx.AsyncClient(base_url=srv.base, timeout=60) as c:
+            slug = f"faults-{uuid.uuid4().hex[:6]}"
+            (await c.post("/v1/businesses", json={"name": "Faults", "slug": slug, "owner": {
+                "email": f"o@{slug}.example.com", "name": "O",
+                "password": "password123"}})).raise_for_status()
+            store = create_store(None, kind="sql",
+                                 database_url=f"sqlite+aiosqlite:///{d2 / 'voxa.db'}")
+            await one_session(c, slug, pcm, rate, store)  # warm-up: speech models loaded
+            await store.aclose()
+            faults = await fault_run(c, slug, pcm, rate, llm=llm, serve_pid=srv.pid)
+    result["faults"] = faults
     for name, items in runs.items():
         joins = [x["join_s"] * 1000 for x in items if x["join_s"] is not None]
         firsts = [x["first_audio_s"] * 1000 for x in items if x["first_audio_s"] is not None]
@@ -115,6 +133,10 @@ async def run(backend_name: str, quick: bool, llm: str = "scripted") -> None:
         rows.append([name, entry["sessions"], entry["failed"], entry["join_p50_ms"],
                      entry["join_max_ms"], entry["first_audio_p50_ms"],
                      entry["first_audio_max_ms"], entry["job_rss_mib"], entry["job_uss_mib"]])
+    for t in faults["turns"]:
+        # a fault turn without audio counts as failed
+        rows.append([f"fault: {t['turn']}", 1, int(t["first_audio_ms"] is None), "", "",
+                     t["first_audio_ms"], "", "", ""])
     report("voice", result, rows, ["run", "n", "failed", "join p50 ms", "join max ms",
                                    "1st audio p50 ms", "1st audio max ms", "job RSS MiB",
                                    "job USS MiB"])

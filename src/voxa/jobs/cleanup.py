@@ -1,5 +1,7 @@
 """The cleanup job: times out inactive and over-age sessions,
-deletes their cache keys, marks agents whose heartbeat stopped as stale.
+deletes their cache keys, marks agents whose heartbeat stopped as stale, and
+deletes the recorded audio of sessions that ended more than
+``VOXA_AUDIO_RETENTION_DAYS`` ago.
 
 Idempotent and safe to run twice at once: a store lock lets one runner work
 at a time, and each session is timed out by a conditional UPDATE, so even
@@ -17,6 +19,7 @@ from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
+from voxa.storage.repos import messages as messages_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.session_state import SessionState
@@ -32,12 +35,14 @@ LOCK_KEY = "jobs:cleanup:lock"
 class CleanupReport:
     timed_out: list[str] = field(default_factory=list)
     stale_agents: list[str] = field(default_factory=list)
+    audio_deleted: int = 0  # blobs of sessions past the audio retention
     skipped: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {
             "timed_out": len(self.timed_out),
             "stale_agents": len(self.stale_agents),
+            "audio_deleted": self.audio_deleted,
             "skipped": self.skipped,
         }
 
@@ -55,6 +60,7 @@ async def run_cleanup(rt: Runtime, *, use_lock: bool = True, batch: int = 500) -
         with db_scope(Scope.system()):
             await _time_out_sessions(rt, report, batch)
             await _mark_stale_agents(rt, report)
+            await _expire_audio(rt, report, batch)
     finally:
         if use_lock:
             await rt.store.delete_if_equals(LOCK_KEY, token)
@@ -112,3 +118,22 @@ async def _mark_stale_agents(rt: Runtime, report: CleanupReport) -> None:
         await db.commit()
     for sid in report.stale_agents:
         log.warning("agent_stale", session_id=sid)
+
+
+async def _expire_audio(rt: Runtime, report: CleanupReport, batch: int) -> None:
+    """Blobs first, then the references: a failure leaves a reference to retry
+    at the next run, never a blob nobody points at."""
+    cutoff = utcnow() - timedelta(days=rt.settings.audio_retention_days)
+    while True:
+        async with rt.db() as db:
+            ids = await messages_repo.sessions_with_audio_ended_before(
+                db, cutoff, limit=batch, scope=Scope.system())
+        if not ids:
+            return
+        for sid in ids:
+            report.audio_deleted += await rt.audio.delete_session(sid)
+            async with rt.db() as db:
+                await messages_repo.clear_session_audio(db, sid, scope=Scope.system())
+                await db.commit()
+        if len(ids) < batch:
+            return

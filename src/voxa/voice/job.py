@@ -32,8 +32,8 @@ from livekit.agents.voice.agent_session import SessionConnectOptions
 from opentelemetry import trace
 
 from voxa import tracing
-from voxa.agent.assistant import build_assistant
-from voxa.agent.context_window import load_window
+from voxa.agent.assistant import load_persona
+from voxa.agent.context_window import load_window, summary_note
 from voxa.agent.models import (
     LOCAL_LLM_URL_ENV,
     MODEL_CONN_OPTIONS,
@@ -41,6 +41,8 @@ from voxa.agent.models import (
     parse_provider,
     scripted,
 )
+from voxa.agent.pipeline import TurnPipeline
+from voxa.agent.tools import build_tools
 from voxa.context import session_scope
 from voxa.domain import SessionStatus
 from voxa.errors import InvalidInput
@@ -56,13 +58,18 @@ from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.tenancy import bind_db_scope, db_scope
 from voxa.voice.inference import SPEECH_CONN_OPTIONS
+from voxa.voice.never_silent import SpeechFallback
 from voxa.voice.owner_presence import OwnerPresence, wait_for_caller
+from voxa.voice.recording import TurnRecorder
 from voxa.voice.room_text import RoomTextGate
 from voxa.voice.silence import SilenceWatch, end_for_silence
 from voxa.voice.speech_providers import SpeechNeeds, build_stt, build_tts
 from voxa.voice.transcript import Heartbeat, TranscriptWriter
+from voxa.voice.turn_hooks import VoiceAssistant, VoiceTurns
 
 log = get_logger("voxa.voice.job")
+
+MAX_SPEECH_FAILURES = 50  # in a row, before livekit-agents gives the call up
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -154,7 +161,7 @@ async def _history(rt: Runtime, row: SessionRow) -> tuple[llm.ChatContext, bool]
             ).limit(1))).first() is not None
     ctx = llm.ChatContext.empty()
     if window.summary:
-        ctx.add_message(role="system", content="Earlier the user said: " + window.summary)
+        ctx.add_message(role="system", content=summary_note(window.summary))
     for m in window.messages:
         ctx.add_message(role=m.role, content=m.content)  # type: ignore[arg-type]
     return ctx, spoke
@@ -175,6 +182,8 @@ class _JobState:
         self.heartbeat: Heartbeat | None = None
         self.silence: SilenceWatch | None = None
         self.presence: OwnerPresence | None = None
+        self.fallback: SpeechFallback | None = None
+        self.recorder: TurnRecorder | None = None
         self.session_id: str | None = None
         self.tenant: Scope | None = None
 
@@ -189,8 +198,12 @@ class _JobState:
                 await self.silence.stop()
             if self.presence is not None:
                 await self.presence.aclose()
+            if self.fallback is not None:
+                await self.fallback.aclose()
             if self.writer is not None:
                 await self.writer.flush()
+            if self.recorder is not None:
+                await self.recorder.flush()
             if self.heartbeat is not None:
                 await self.heartbeat.stop()
             if self.session_id is not None:
@@ -250,37 +263,58 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
         ctx.shutdown(reason="refused: another agent serves this session")
         return
     state.heartbeat = heartbeat
-    assistant = await build_assistant(rt, row, chat_ctx=chat_ctx, greet=not already_spoke)
+    # every turn goes through the pipeline text turns use (``voice/turn_hooks.py``)
+    state.recorder = recorder = TurnRecorder(rt, session_id=row.session_id,
+                                             scope=state.tenant)
+    turns = VoiceTurns(TurnPipeline(rt, assistant_llm), row,
+                       model_bound=rt.settings.voice_model_timeout_seconds, recorder=recorder)
+    persona = await load_persona(rt, row)
+    assistant = VoiceAssistant(persona, build_tools(rt, persona.ctx), turns,
+                               chat_ctx=chat_ctx, greet=not already_spoke)
     state.session_id = row.session_id
     state.writer = writer = TranscriptWriter(
         rt, session_id=row.session_id, user_id=row.user_id, business_id=row.business_id,
         model=assistant_llm.model)
     closed = asyncio.Event()
     state.silence = silence = SilenceWatch(rt.settings.voice_silence_seconds)
-    state.presence = presence = OwnerPresence(rt, row, writer=writer, silence=silence)
+    state.presence = presence = OwnerPresence(rt, row, keep=turns.user_turn, silence=silence)
     assistant.hold = presence.hold_turn
     text_gate = RoomTextGate(session_id=row.session_id, max_chars=rt.settings.max_text_chars,
                              rate=rt.settings.limit_turns_per_session,
                              on_accepted=silence.activity)
     text_gate.hold = presence.hold_turn
 
+    tts = build_tts(rt.settings, speech)
     with session_scope(assistant.persona.ctx):
         session: AgentSession[None] = AgentSession(
-            stt=build_stt(rt.settings, speech), llm=assistant_llm,
-            tts=build_tts(rt.settings, speech), vad=vad,
+            stt=build_stt(rt.settings, speech), llm=assistant_llm, tts=tts, vad=vad,
             # One shared local model on a few cores: speculative requests only
             # queue behind real ones (and a cancelled one was seen not to be
             # re-issued), so answer once the turn is over.
             turn_handling={"preemptive_generation": {"enabled": False}},
             conn_options=SessionConnectOptions(llm_conn_options=MODEL_CONN_OPTIONS,
                                                stt_conn_options=SPEECH_CONN_OPTIONS,
-                                               tts_conn_options=SPEECH_CONN_OPTIONS),
+                                               tts_conn_options=SPEECH_CONN_OPTIONS,
+                                               # each failure gets a fallback line
+                                               # (never_silent.py); the call goes on
+                                               max_unrecoverable_errors=MAX_SPEECH_FAILURES),
         )
+        state.fallback = fallback = SpeechFallback(session, rt.metrics)
+        session.on("error", fallback.on_error)
+
+        @session.on("agent_state_changed")
+        def _on_state(ev: Any) -> None:
+            # the failed-speech line is rendered once the first line was spoken
+            if ev.old_state == "speaking" and not fallback.prepared:
+                fallback.prepare(tts)
 
         @session.on("conversation_item_added")
         def _on_item(ev: Any) -> None:
             item = ev.item
-            if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
+            # the turns and replies are persisted by the pipeline; what is left
+            # is the agent's own lines (the greeting, a goodbye)
+            if (isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant")
+                    and not turns.persisted(item.role, item.text_content or "")):
                 writer.add(item.role, item.text_content or "")
 
         @session.on("user_input_transcribed")
@@ -309,7 +343,8 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
                  join_ms=int((time.perf_counter() - joined_at) * 1000))
         silence.start()
         waits = [asyncio.create_task(e.wait()) for e in (
-            writer.session_ended, heartbeat.session_over, closed, silence.expired)]
+            writer.session_ended, turns.session_ended, heartbeat.session_over, closed,
+            silence.expired)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for t in waits:
             t.cancel()

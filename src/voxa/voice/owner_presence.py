@@ -19,7 +19,7 @@ short line (``owner_call_resume_line``) and answers again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from livekit import rtc
@@ -31,7 +31,6 @@ from voxa.runtime import Runtime
 from voxa.sessions import handoff_feed, takeover
 from voxa.storage.models import AgentSession as SessionRow
 from voxa.voice.silence import SilenceWatch
-from voxa.voice.transcript import TranscriptWriter
 
 log = get_logger(__name__)
 
@@ -57,11 +56,12 @@ async def wait_for_caller(room: rtc.Room) -> rtc.RemoteParticipant:
 
 
 class OwnerPresence:
-    def __init__(self, rt: Runtime, row: SessionRow, *, writer: TranscriptWriter,
+    def __init__(self, rt: Runtime, row: SessionRow, *,
+                 keep: Callable[[llm.ChatMessage], Awaitable[None]],
                  silence: SilenceWatch) -> None:
         self._rt = rt
         self._row = row
-        self._writer = writer
+        self._keep = keep  # persists a turn through the pipeline
         self._silence = silence
         self._session: AgentSession[None] | None = None
         self._owners: set[str] = set()
@@ -91,7 +91,7 @@ class OwnerPresence:
         text = message.text_content or ""
         if not text.strip():
             return True
-        self._writer.add("user", text)
+        await self._keep(message)
         self.held_turns += 1
         if self._session is not None:
             # in the agent's context too, for when it answers again

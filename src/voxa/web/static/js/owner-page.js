@@ -103,6 +103,15 @@ async function renderTranscript() {
     if (m.role !== "user" && m.role !== "assistant") continue;
     const li = el("li", undefined, `msg ${m.role}`);
     li.append(el("span", m.role === "user" ? "Customer" : "Assistant", "who"), el("span", m.content));
+    if (typeof m.audio_url === "string" && m.audio_url.startsWith("/v1/sessions/")) {
+      // a call's turn: its recording, fetched with the page's own cookie
+      const audio = el("audio");
+      audio.controls = true;
+      audio.preload = "none";
+      audio.src = m.audio_url;
+      audio.setAttribute("aria-label", `Recording of this ${m.role === "user" ? "customer" : "assistant"} turn`);
+      li.append(audio);
+    }
     list.append(li);
   }
 }
