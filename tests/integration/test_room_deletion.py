@@ -63,7 +63,7 @@ async def test_cleanup_timeout_and_agent_end_delete_the_room(
     assert (await run_cleanup(runtime)).timed_out == [idle["session_id"]]
     assert _recorded(runtime) == [idle["room_name"]]
     # what a voice job does for a silent caller
-    assert await close_session(runtime, silent["session_id"], role="customer",
+    assert await close_session(runtime, silent["session_id"], scope=Scope.system(), role="customer",
                                status=SessionStatus.ended, reason="silence")
     assert _recorded(runtime) == [idle["room_name"], silent["room_name"]]
 
@@ -95,7 +95,7 @@ async def test_livekit_down_does_not_make_ending_fail(
     # back up: the next deletion is asked normally
     runtime.rooms = up = RecordingRooms()
     up.down_until = down.down_until
-    assert await close_session(runtime, other["session_id"], role="customer",
+    assert await close_session(runtime, other["session_id"], scope=Scope.system(), role="customer",
                                status=SessionStatus.ended, reason="again") is False
     assert up.deleted == [other["room_name"]] and up.down_until == 0.0
 

@@ -18,8 +18,6 @@ ALLOWED = {
     "webhooks/sender": "the delivery runner sends every tenant's due deliveries",
     "api/routes/health": "operator metrics (behind the operator gate)",
     "sessions/access": "the operator principal's scope",
-    "sessions/lifecycle": "the one close path, shared with the cleanup job; request "
-                          "callers pass a session they have access-checked",
     "storage/tenancy": "binds the database scope for the jobs above",
     "voice/job": "a worker job learns its session's tenant from the dispatched room",
     "voice/transcript": "a worker job re-checks its own session's status",

@@ -13,7 +13,7 @@ from livekit import rtc
 from livekit.agents import APIConnectOptions, APIError, APITimeoutError
 from livekit.agents.ipc.inference_executor import InferenceExecutor
 
-from tests.voice.heard import heard_as_meant
+from tests.voice.heard import heard_as_meant, words
 from voxa.speech.espeak import ESPEAK_RATE, espeak_pcm
 from voxa.voice.inference import (
     PIPER_METHOD,
@@ -100,10 +100,11 @@ async def test_spanish_goes_to_the_multilingual_model() -> None:
     frame = rtc.AudioFrame(pcm, ESPEAK_RATE, 1, len(pcm) // 2)
     heard = (await infer(executor, WHISPER_METHOD, whisper_request("es", to_whisper_input(frame)),
                          conn_options=APIConnectOptions(timeout=120))).decode().lower()
-    # Judged like a caller (tests/voice/heard.py). espeak-ng is robotic and
-    # Whisper base's spelling of "comprar" varies with the machine's load
-    # ("compad" in one CI run); "pan ... por favor" it hears every time, and
-    # the English-only model would hear no Spanish at all.
-    assert heard_as_meant("Quiero comprar pan, por favor.", heard, key=["pan", "por", "favor"]), \
-        heard
+    # Judged like a caller (tests/voice/heard.py), by Spanish words only the
+    # multilingual model writes. espeak-ng is robotic, so Whisper base falls
+    # back to sampling on it and its spelling varies between runs ("compad
+    # pan por favor", "que yo compraste por favor" in two CI runs): "por
+    # favor" it hears every time, with "pan" or a form of "comprar".
+    assert heard_as_meant("por favor", heard, key=["por", "favor"], max_error=0.0), heard
+    assert any(w == "pan" or w.startswith("compr") for w in words(heard)), heard
     assert set(executor.runners[WHISPER_METHOD]._models) == {"whisper-tiny.en", "whisper-base"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from livekit.agents import Agent, llm
 
-from voxa.agent.tools import build_tools
+from voxa.agent.tools import build_tools, tool_names, tools_brief
 from voxa.context import SessionContext
 from voxa.persona.prompts import greeting_for, instructions_for, language_instruction
 from voxa.runtime import Runtime
@@ -24,6 +24,7 @@ class Persona:
     business_name: str | None
     instructions: str
     greeting: str
+    tools: tuple[str, ...] = ()  # the agent's enabled tools (empty: all of the role's)
 
 
 class VoxaAssistant(Agent):
@@ -53,6 +54,7 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
                     if row.business_id else None)
     name = SessionState.of(row.context_data).name
     business_name = business.name if business else None
+    enabled = tuple(t for t in (agent.tools if agent else None) or () if t in tool_names(row.role))
     ctx = SessionContext(session_id=row.session_id, role=row.role, business_id=row.business_id,
                          business_slug=business.slug if business else None, user_id=row.user_id,
                          user_name=name)
@@ -60,9 +62,11 @@ async def load_persona(rt: Runtime, row: AgentSession) -> Persona:
         ctx=ctx, business_name=business_name,
         instructions=instructions_for(row.role, name=name, business=business_name,
                                       overrides=agent.instructions if agent else None)
-        + language_instruction(str((row.config or {}).get("language") or "en")),
+        + language_instruction(str((row.config or {}).get("language") or "en"))
+        + "\n\n" + tools_brief(row.role, enabled),
         greeting=greeting_for(row.role, name=name, business=business_name,
                               overrides=agent.greeting if agent else None),
+        tools=enabled,
     )
 
 
@@ -73,5 +77,5 @@ def memory_brief(memories: list[Memory]) -> str:
 
 async def build_assistant(rt: Runtime, row: AgentSession, **kwargs: Any) -> VoxaAssistant:
     persona = await load_persona(rt, row)
-    return VoxaAssistant(persona, build_tools(rt, persona.ctx), **kwargs)
+    return VoxaAssistant(persona, build_tools(rt, persona.ctx, persona.tools), **kwargs)
 

@@ -42,6 +42,24 @@ def parse_provider(settings: Settings) -> ProviderSpec:
     raise ValueError(f"VOXA_LLM must be 'local', 'openai:<model>' or 'scripted', not {value!r}")
 
 
+def build_llm(settings: Settings, *, local_url: str | None,
+              max_tokens: int = 256) -> llm.LLM[Any]:
+    """The configured model, for text turns and voice jobs alike. ``local``
+    reaches the shared model server at ``local_url`` (started by ``serve``;
+    a voice job finds it in ``LOCAL_LLM_URL_ENV``)."""
+    spec = parse_provider(settings)
+    if spec.kind == "scripted":
+        return scripted()
+    base_url = spec.base_url
+    if spec.kind == "local":
+        if not local_url:
+            raise RuntimeError(
+                f"VOXA_LLM=local needs the shared model server ({LOCAL_LLM_URL_ENV})")
+        base_url = local_url
+    return openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key,
+                             max_tokens=max_tokens)
+
+
 def scripted() -> llm.LLM[Any]:
     """The deterministic provider (tests, demos, benchmarks): see ``scripted_llm``."""
     from voxa.agent.scripted_llm import ScriptedLLM, command_script

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from livekit.agents import llm
 
-from voxa.agent.models import LOCAL_LLM_URL_ENV, openai_compatible, parse_provider, scripted
+from voxa.agent.models import LOCAL_LLM_URL_ENV, build_llm, parse_provider
 from voxa.agent.turns import TextTurns
 from voxa.api.docs import install_docs
 from voxa.api.errors import install_error_handlers
@@ -55,19 +55,17 @@ log = get_logger(__name__)
 async def start_model(settings: Settings, stack: AsyncExitStack) -> llm.LLM[Any]:
     """The configured LLM; for ``local``, the shared model server child process."""
     spec = parse_provider(settings)
-    if spec.kind == "scripted":
-        return scripted()
-    base_url = spec.base_url
+    local_url = None
     if spec.kind == "local":
         from voxa.agent.local_server import LocalModelServer
 
         server = LocalModelServer(log_dir=settings.data_dir / "logs")
         await server.start()
         stack.push_async_callback(server.stop)
-        base_url = server.base_url
+        local_url = server.base_url
         # Voice job processes (children) reach the same shared model server.
-        os.environ[LOCAL_LLM_URL_ENV] = base_url
-    model = openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key)
+        os.environ[LOCAL_LLM_URL_ENV] = local_url
+    model = build_llm(settings, local_url=local_url)
     stack.push_async_callback(model.aclose)
     log.info("llm_ready", provider=spec.kind, model=spec.model)
     return model

@@ -225,6 +225,12 @@ class PublicBusinessOut(BaseModel):
     name: str
 
 
+class ToolOut(BaseModel):
+    name: str
+    roles: list[str]
+    description: str
+
+
 class AgentSettingsOut(BaseModel):
     id: str
     name: str
@@ -232,6 +238,8 @@ class AgentSettingsOut(BaseModel):
     greeting: dict[str, str]
     default_voice: str | None
     defaults: dict[str, dict[str, str]]
+    tools: list[str]  # enabled tools; empty: every tool of each role
+    available_tools: list[ToolOut]
 
 
 # Owner-written role texts: bounded, and templates only in the narrow sense of
@@ -251,6 +259,8 @@ class AgentSettingsPatch(Strict):
     instructions: dict[Role, Instructions] | None = None
     greeting: dict[Role, Greeting] | None = None
     default_voice: str | None = Field(default=None, max_length=64)
+    # The enabled tools by name ([] restores the default: every tool of each role).
+    tools: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=50)
 
 
 class TicketPatch(Strict):

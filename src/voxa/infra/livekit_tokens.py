@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from livekit import api
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
-from voxa.tracing import inject_metadata
+from voxa.infra.dispatch_metadata import dispatch_metadata
 
 # An owner who joins a customer's call: the identity's prefix and the role
 # attribute the voice job recognises (a customer's identity is ``customer-…``).
@@ -79,7 +78,7 @@ class LiveKitTokens:
         room that already exists ignores it, so there is never a second)."""
         return RoomConfiguration(agents=[RoomAgentDispatch(
             agent_name=self.agent_name,
-            metadata=json.dumps(inject_metadata({"session_id": session_id})))])
+            metadata=dispatch_metadata(session_id))])
 
     def mint_owner_call(self, *, room_name: str, session_id: str, user_id: str,
                         display_name: str, ttl: timedelta) -> str:

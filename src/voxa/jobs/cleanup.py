@@ -91,7 +91,8 @@ async def _time_out_sessions(rt: Runtime, report: CleanupReport, batch: int) -> 
             row = rows[sid]
             role = row.role if row else "unknown"
             if await close_session(
-                rt, sid, role=role, status=SessionStatus.timeout, reason="cleanup"
+                rt, sid, scope=Scope.system(), role=role, status=SessionStatus.timeout,
+                reason="cleanup"
             ):
                 report.timed_out.append(sid)
 

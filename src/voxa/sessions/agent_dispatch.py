@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 from livekit import api
 
+from voxa.infra.dispatch_metadata import dispatch_metadata
 from voxa.kv.keys import agent_pid_key
 from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.storage.models import AgentSession
-from voxa.tracing import inject_metadata
 
 log = get_logger(__name__)
 
@@ -35,7 +33,7 @@ async def ensure_agent(rt: Runtime, row: AgentSession) -> bool:
             return False
         await client.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(
             agent_name=lk.agent_name, room=row.room_name,
-            metadata=json.dumps(inject_metadata({"session_id": row.session_id}))))
+            metadata=dispatch_metadata(row.session_id)))
         log.info("agent_redispatched", session_id=row.session_id)
         return True
     except Exception:

@@ -24,10 +24,12 @@ log = get_logger(__name__)
 
 
 async def close_session(
-    rt: Runtime, session_id: str, *, role: str, status: str, reason: str
+    rt: Runtime, session_id: str, *, scope: Scope, role: str, status: str, reason: str
 ) -> bool:
     """Mark the session ``status`` (if still active), drop its cache keys and
-    delete its LiveKit room.
+    delete its LiveKit room. ``scope`` is the caller's reach: a request
+    passes the access-checked session's own scope (``Scope.owning(row)``);
+    only the cleanup job passes the unnarrowed system scope.
 
     Idempotent: returns True only for the call that changed the row, so
     concurrent callers (two cleanup runners, end racing timeout) count once.
@@ -38,9 +40,9 @@ async def close_session(
     """
     async with rt.db() as db:
         changed = await sessions_repo.finish(
-            db, session_id, scope=Scope.system(), status=status, reason=reason
+            db, session_id, scope=scope, status=status, reason=reason
         )
-        row = await sessions_repo.get(db, session_id, scope=Scope.system())
+        row = await sessions_repo.get(db, session_id, scope=scope)
         if changed and row is not None:
             # Only the call that closed the session writes its outcome (once); the
             # session.ended event, which carries it, is queued in the same transaction.
@@ -76,9 +78,8 @@ async def expire_if_overdue(rt: Runtime, row: AgentSession) -> AgentSession:
     """Lazily apply the timeout rules when a session is accessed."""
     reason = overdue_reason(row, rt)
     if reason is not None:
-        await close_session(
-            rt, row.session_id, role=row.role, status=SessionStatus.timeout, reason=reason
-        )
+        await close_session(rt, row.session_id, scope=Scope.owning(row), role=row.role,
+                            status=SessionStatus.timeout, reason=reason)
         row.status = SessionStatus.timeout
         row.end_reason = reason
     return row

@@ -325,7 +325,8 @@ async def resume_session(rt: Runtime, row: AgentSession) -> SessionGrant:
 
 async def end_session(rt: Runtime, row: AgentSession, *, by: str) -> AgentSession:
     await close_session(
-        rt, row.session_id, role=row.role, status=SessionStatus.ended, reason=f"ended_by_{by}"
+        rt, row.session_id, scope=Scope.owning(row), role=row.role, status=SessionStatus.ended,
+        reason=f"ended_by_{by}"
     )
     async with rt.db() as db:
         fresh = await sessions_repo.get(db, row.session_id, scope=Scope.owning(row))

@@ -13,7 +13,6 @@ Runs inside a job process; everything it needs comes from the environment
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -37,15 +36,14 @@ from voxa.agent.context_window import load_window, summary_note
 from voxa.agent.models import (
     LOCAL_LLM_URL_ENV,
     MODEL_CONN_OPTIONS,
-    openai_compatible,
-    parse_provider,
-    scripted,
+    build_llm,
 )
 from voxa.agent.pipeline import TurnPipeline
 from voxa.agent.tools import build_tools
 from voxa.context import session_scope
 from voxa.domain import SessionStatus
 from voxa.errors import InvalidInput
+from voxa.infra.dispatch_metadata import names_another_session
 from voxa.logs import configure_logging, get_logger
 from voxa.runtime import Runtime, open_runtime
 from voxa.sessions.config import load_config
@@ -109,11 +107,7 @@ async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant
     attrs = participant.attributes
     if attrs.get("sessionId") != parsed.session_id:
         return Refusal("participant sessionId does not match the room")
-    try:
-        meta_sid = json.loads(job_metadata or "{}").get("session_id")
-    except (ValueError, AttributeError):
-        meta_sid = None
-    if meta_sid not in (None, parsed.session_id):
+    if names_another_session(job_metadata, parsed.session_id):
         return Refusal("dispatch metadata names another session")
     # the worker learns the session's tenant from this row (LiveKit's dispatch is trusted)
     with db_scope(Scope.system()):
@@ -137,17 +131,8 @@ async def verify(rt: Runtime, room_name: str, participant: rtc.RemoteParticipant
 
 
 def _llm_for_job(rt: Runtime) -> llm.LLM[Any]:
-    spec = parse_provider(rt.settings)
-    if spec.kind == "scripted":
-        return scripted()
-    base_url = spec.base_url
-    if spec.kind == "local":
-        base_url = os.environ.get(LOCAL_LLM_URL_ENV)
-        if not base_url:
-            raise RuntimeError(
-                f"VOXA_LLM=local needs the shared model server ({LOCAL_LLM_URL_ENV})")
-    return openai_compatible(model=spec.model, base_url=base_url, api_key=spec.api_key,
-                             max_tokens=120)
+    # Short replies: a call's answer is spoken, and speech time grows with it.
+    return build_llm(rt.settings, local_url=os.environ.get(LOCAL_LLM_URL_ENV), max_tokens=120)
 
 
 async def _history(rt: Runtime, row: SessionRow) -> tuple[llm.ChatContext, bool]:
@@ -269,7 +254,7 @@ async def _serve(ctx: JobContext, state: _JobState) -> None:
     turns = VoiceTurns(TurnPipeline(rt, assistant_llm), row,
                        model_bound=rt.settings.voice_model_timeout_seconds, recorder=recorder)
     persona = await load_persona(rt, row)
-    assistant = VoiceAssistant(persona, build_tools(rt, persona.ctx), turns,
+    assistant = VoiceAssistant(persona, build_tools(rt, persona.ctx, persona.tools), turns,
                                chat_ctx=chat_ctx, greet=not already_spoke)
     state.session_id = row.session_id
     state.writer = writer = TranscriptWriter(

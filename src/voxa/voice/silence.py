@@ -17,6 +17,7 @@ from voxa.logs import get_logger
 from voxa.runtime import Runtime
 from voxa.sessions.lifecycle import close_session
 from voxa.storage.models import AgentSession as SessionRow
+from voxa.storage.scope import Scope
 from voxa.voice.transcript import TranscriptWriter
 
 log = get_logger(__name__)
@@ -76,5 +77,5 @@ async def end_for_silence(rt: Runtime, row: SessionRow, session: AgentSession[No
     except Exception as exc:  # the goodbye is a courtesy; the ending is not optional
         log.warning("goodbye_not_played", error=repr(exc))
     await writer.flush()
-    await close_session(rt, row.session_id, role=row.role, status=SessionStatus.ended,
-                        reason="silence")
+    await close_session(rt, row.session_id, scope=Scope.owning(row), role=row.role,
+                        status=SessionStatus.ended, reason="silence")

@@ -5,13 +5,13 @@ operator can run dedicated pools that accept only some roles or businesses
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from livekit.agents import AgentServer, JobRequest
 
 from voxa.errors import InvalidInput
+from voxa.infra.dispatch_metadata import names_another_session
 from voxa.logs import get_logger
 from voxa.sessions.rooms import parse_room_name
 from voxa.settings import Settings
@@ -49,11 +49,7 @@ def make_request_handler(pool: PoolFilter):  # type: ignore[no-untyped-def]
             await req.reject()
             return
         sid = parse_room_name(req.room.name).session_id
-        try:
-            meta_sid = json.loads(req.job.metadata or "{}").get("session_id")
-        except ValueError:
-            meta_sid = None
-        if meta_sid not in (None, sid):
+        if names_another_session(req.job.metadata, sid):
             log.warning("job_rejected", room=req.room.name, reason="metadata names another session")
             await req.reject()
             return

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from voxa import tickets
+from voxa.agent.tools import catalog, tool_names
 from voxa.api.deps import OwnedBusiness, RuntimeDep
 from voxa.api.routes.sessions import session_out
 from voxa.api.schemas import (
@@ -19,9 +20,10 @@ from voxa.api.schemas import (
     TicketList,
     TicketOut,
     TicketPatch,
+    ToolOut,
 )
 from voxa.domain import OutcomeKindName, SessionStatusName, TicketStatusName
-from voxa.errors import NotFound
+from voxa.errors import NotFound, Unsupported
 from voxa.persona.prompts import DEFAULT_GREETINGS, DEFAULT_INSTRUCTIONS
 from voxa.storage.models import AgentConfig
 from voxa.storage.repos import businesses as businesses_repo
@@ -128,7 +130,17 @@ def _agent_out(agent: AgentConfig) -> AgentSettingsOut:
         greeting={k: str(v) for k, v in (agent.greeting or {}).items()},
         default_voice=(agent.default_config or {}).get("voice"),
         defaults={"instructions": dict(DEFAULT_INSTRUCTIONS), "greeting": dict(DEFAULT_GREETINGS)},
+        tools=[str(t) for t in agent.tools or []],
+        available_tools=[ToolOut(name=s.name, roles=sorted(s.roles), description=s.guidance)
+                         for s in catalog()],
     )
+
+
+def _known_tools(names: list[str]) -> list[str]:
+    unknown = sorted(set(names) - set(tool_names()))
+    if unknown:
+        raise Unsupported(f"no such tool: {', '.join(unknown)}", code="unknown_tool")
+    return sorted(set(names))
 
 
 async def _default_agent(db: Any, business_id: str) -> AgentConfig:
@@ -147,8 +159,10 @@ async def get_agent_settings(business: OwnedBusiness, rt: RuntimeDep) -> AgentSe
 @router.patch("/{slug}/agent", response_model=AgentSettingsOut)
 async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness,
                                rt: RuntimeDep) -> AgentSettingsOut:
-    """Change the default agent's role texts and default voice (new sessions use them)."""
+    """Change the default agent's role texts, default voice and enabled tools
+    (new sessions use them; active text sessions from their next turn)."""
     voice = rt.voices.resolve_available(body.default_voice).id if body.default_voice else None
+    tools = _known_tools(body.tools) if body.tools is not None else None
     async with rt.db() as db:
         agent = await _default_agent(db, business.id)
         if body.instructions is not None:
@@ -157,6 +171,8 @@ async def patch_agent_settings(body: AgentSettingsPatch, business: OwnedBusiness
             agent.greeting = _merge(agent.greeting, body.greeting)
         if voice is not None:
             agent.default_config = {**(agent.default_config or {}), "voice": voice}
+        if tools is not None:
+            agent.tools = tools
         await db.commit()
     await rt.directory.changed(rt.store, business_id=business.id, slug=business.slug)
     return _agent_out(agent)
