@@ -73,12 +73,21 @@ async def start_model(settings: Settings, stack: AsyncExitStack) -> llm.LLM[Any]
 
 async def start_voice_worker(settings: Settings, stack: AsyncExitStack) -> None:
     """The embedded voice worker, in this process's event loop."""
+    from voxa.voice.drain import drain, second_signal_sets
     from voxa.voice.worker import build_worker
 
     server = build_worker(settings)
     task = asyncio.create_task(server.run(devmode=False), name="voxa-voice-worker")
 
     async def stop() -> None:
+        if not task.done():
+            # Shutdown (SIGTERM, Ctrl-C) reaches here after the server stopped
+            # taking requests: the calls in progress end first, like `voxa
+            # worker`'s, bounded by worker_drain_seconds; a second signal
+            # stops waiting.
+            again = asyncio.Event()
+            with second_signal_sets(again):
+                await drain(server, seconds=settings.worker_drain_seconds, again=again)
         await server.aclose()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(task, 30)

@@ -3,6 +3,7 @@ output."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -131,11 +132,13 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
             time.sleep(0.2)
         yield Server(base, proc.pid, data_dir)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # a test may have stopped it already
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
 

@@ -9,13 +9,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from types import FrameType
 
 from livekit.agents import AgentServer
 
 from voxa.logs import get_logger
 
 log = get_logger(__name__)
+
+
+@contextlib.contextmanager
+def second_signal_sets(event: asyncio.Event) -> Iterator[None]:
+    """While inside, SIGINT or SIGTERM sets ``event`` (the server that received
+    the first signal is already shutting down; a second one means "stop
+    waiting"); the previous handlers (uvicorn's) are restored after. Outside
+    the main thread, where no handler can be installed, only the drain's own
+    bound applies."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+
+    def handler(_sig: int, _frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(event.set)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 async def drain(server: AgentServer, *, seconds: float, again: asyncio.Event) -> bool:
