@@ -92,8 +92,11 @@ def serve(backend: Backend, data_dir: Path, *, voice: bool = False,
     ``data_dir/serve.log``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOXA_", "LIVEKIT_"))}
+    # Stopping waits for calls still in progress (the worker's drain): bounded
+    # here well inside the 60 s this harness gives a stop, unless asked otherwise.
     env.update({"VOXA_DATA_DIR": str(data_dir), "VOXA_LLM": "scripted", "VOXA_ENV": "test",
-                "VOXA_LOG_LEVEL": log_level, **(extra_env or {})})
+                "VOXA_LOG_LEVEL": log_level, "VOXA_WORKER_DRAIN_SECONDS": "20",
+                **(extra_env or {})})
     if backend.database_url:
         env["VOXA_DATABASE_URL"] = backend.database_url
     if backend.redis_url:
