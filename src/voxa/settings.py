@@ -173,6 +173,13 @@ class Settings(BaseSettings):
     knowledge_max_document_chars: int = Field(default=50_000, gt=0)
     limit_knowledge_uploads_per_business: str = "60/hour"
     knowledge_passages_per_turn: int = Field(default=3, gt=0, le=10)
+    # Passages are also found by meaning (offline sentence embeddings), fused
+    # with the full-text ranking; a passage must be at least this similar
+    # (cosine) to count, and at most this many of a business's passages are
+    # compared per turn (the newest first).
+    knowledge_embeddings: bool = True
+    knowledge_min_similarity: float = Field(default=0.3, ge=0, le=1)
+    knowledge_embedding_scan: int = Field(default=20_000, gt=0)
     # -- owner live events (handoff alerts) --
     # Server-Sent Events streams open at once per business (across processes);
     # one more answers 429. Heartbeat comments keep proxies from closing idle

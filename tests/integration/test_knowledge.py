@@ -148,6 +148,46 @@ async def test_no_match_gets_the_no_knowledge_instruction(client: httpx.AsyncCli
     assert "(source:" not in reply and "deliver" not in reply
 
 
+async def test_a_question_in_other_words_finds_the_passage_by_meaning(
+        client: httpx.AsyncClient, model: RecordingLLM) -> None:
+    """No word of the question is in the passage: full text alone finds
+    nothing, the offline embeddings find the refunds policy (and only it)."""
+    owner = await create_business(client, "meaning-co")
+    await add(client, "meaning-co", owner["token"], kind="text", title="Refunds",
+              content="Refunds: we reimburse any order within 30 days of purchase.")
+    await add(client, "meaning-co", owner["token"], kind="text", title="Parking",
+              content="Parking is free behind the shop after 6 pm.")
+    c = await start_customer(client, "meaning-co")
+    reply = await ask(client, c, "can I get my money back")
+    assert reply.endswith("(source: Refunds)"), reply
+    assert "Parking" not in model.systems[-1]
+
+
+async def test_by_meaning_stays_in_its_business(client: httpx.AsyncClient,
+                                                model: RecordingLLM) -> None:
+    other = await create_business(client, "refund-co")
+    await add(client, "refund-co", other["token"], kind="text", title="Refunds",
+              content="Refunds: we reimburse any order within 30 days of purchase.")
+    mine = await create_business(client, "plain-co")
+    await add(client, "plain-co", mine["token"], kind="text", title="Parking",
+              content="Parking is free behind the shop after 6 pm.")
+    c = await start_customer(client, "plain-co")
+    await ask(client, c, "can I get my money back")
+    assert "reimburse" not in model.systems[-1] and NOT_FOUND in model.systems[-1]
+
+
+async def test_embeddings_off_is_words_only(client: httpx.AsyncClient, runtime: Runtime,
+                                            model: RecordingLLM) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"knowledge_embeddings": False})
+    owner = await create_business(client, "words-co")
+    await add(client, "words-co", owner["token"], kind="text", title="Refunds",
+              content="Refunds: we reimburse any order within 30 days of purchase.")
+    c = await start_customer(client, "words-co")
+    await ask(client, c, "can I get my money back")
+    assert NOT_FOUND in model.systems[-1]
+    assert "within 30 days" in await ask(client, c, "do you reimburse orders")
+
+
 async def test_html_and_pdf_are_reduced_to_text(client: httpx.AsyncClient) -> None:
     owner = await create_business(client, "doc-co")
     html = ("<h1>Returns</h1><p>Returns within <b>30 days</b>.</p>"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 from sqlalchemy import Float, Integer, delete, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from voxa import embeddings
 from voxa.domain import DocumentKind
 from voxa.errors import InvalidInput
 from voxa.knowledge.text import split_passages
@@ -41,33 +45,40 @@ async def get_document(db: AsyncSession, document_id: str, *, scope: Scope
     return (await db.execute(stmt)).scalar_one_or_none()
 
 
-async def _index(db: AsyncSession, doc: KnowledgeDocument) -> int:
+async def _vectors(pieces: list[str], by_meaning: bool) -> list[bytes | None]:
+    if not (by_meaning and pieces and await embeddings.ready()):
+        return [None] * len(pieces)
+    return [embeddings.to_bytes(v) for v in await embeddings.embed(pieces)]
+
+
+async def _index(db: AsyncSession, doc: KnowledgeDocument, *, by_meaning: bool) -> int:
     await db.execute(delete(KnowledgePassage).where(KnowledgePassage.document_id == doc.id))
     pieces = split_passages(f"{doc.title}\n\n{doc.source}")
-    for i, piece in enumerate(pieces):
+    for i, (piece, vector) in enumerate(zip(pieces, await _vectors(pieces, by_meaning),
+                                            strict=True)):
         db.add(KnowledgePassage(business_id=doc.business_id, document_id=doc.id, ordinal=i,
-                                text=piece))
+                                text=piece, embedding=vector))
     await db.flush()
     return len(pieces)
 
 
-async def add_document(db: AsyncSession, *, scope: Scope, title: str, kind: str, source: str
-                       ) -> KnowledgeDocument:
+async def add_document(db: AsyncSession, *, scope: Scope, title: str, kind: str, source: str,
+                       by_meaning: bool = True) -> KnowledgeDocument:
     now = utcnow()
     doc = KnowledgeDocument(business_id=_business(scope), title=title, kind=kind, source=source,
                             created_at=now, updated_at=now)
     db.add(doc)
     await db.flush()
-    await _index(db, doc)
+    await _index(db, doc, by_meaning=by_meaning)
     return doc
 
 
 async def replace_document(db: AsyncSession, doc: KnowledgeDocument, *, title: str, kind: str,
-                           source: str) -> KnowledgeDocument:
+                           source: str, by_meaning: bool = True) -> KnowledgeDocument:
     """New content for ``doc`` (already loaded within its scope); re-indexed at once."""
     doc.title, doc.kind, doc.source, doc.updated_at = title, DocumentKind(kind), source, utcnow()
     await db.flush()
-    await _index(db, doc)
+    await _index(db, doc, by_meaning=by_meaning)
     return doc
 
 
@@ -89,9 +100,67 @@ async def passage_count(db: AsyncSession, document_id: str, *, scope: Scope) -> 
     return int((await db.execute(stmt)).scalar_one())
 
 
-async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 3
-                 ) -> list[tuple[KnowledgePassage, str]]:
-    """The business's passages best matching ``query``, with their document's title."""
+@dataclass(frozen=True, slots=True)
+class ByMeaning:
+    """Find passages by meaning too: the query's embedding, the least cosine
+    similarity that counts, and how many of the business's passages to compare."""
+
+    vector: embeddings.Vectors
+    min_similarity: float
+    scan: int
+
+
+# Reciprocal rank fusion's constant: a passage ranked well by one method is
+# not drowned by the other's long tail.
+_FUSION_K = 60
+
+
+async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 3,
+                 meaning: ByMeaning | None = None) -> list[tuple[KnowledgePassage, str]]:
+    """The business's passages best matching ``query``, with their document's
+    title: by words (full text), fused with by meaning when ``meaning`` is given."""
+    by_words = await _by_words(db, query, scope=scope, limit=limit * 3)
+    if meaning is None:
+        return by_words[:limit]
+    by_meaning = await _by_meaning(db, meaning, scope=scope, limit=limit * 3)
+    scores: dict[int, float] = {}
+    found: dict[int, tuple[KnowledgePassage, str]] = {}
+    for ranking in (by_words, by_meaning):
+        for rank, (passage, title) in enumerate(ranking):
+            scores[passage.id] = scores.get(passage.id, 0.0) + 1 / (_FUSION_K + rank)
+            found.setdefault(passage.id, (passage, title))
+    best = sorted(scores, key=lambda pid: -scores[pid])[:limit]
+    return [found[pid] for pid in best]
+
+
+async def _by_meaning(db: AsyncSession, meaning: ByMeaning, *, scope: Scope, limit: int
+                      ) -> list[tuple[KnowledgePassage, str]]:
+    stmt = (select(KnowledgePassage.id, KnowledgePassage.embedding)
+            .where(KnowledgePassage.business_id == _business(scope),
+                   KnowledgePassage.embedding.is_not(None))
+            .order_by(KnowledgePassage.id.desc()).limit(meaning.scan))
+    rows = (await db.execute(stmt)).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    matrix = np.stack([embeddings.from_bytes(r.embedding) for r in rows])
+    similarity = matrix @ np.asarray(meaning.vector, dtype=np.float32)
+    order = [i for i in np.argsort(-similarity)[:limit]
+             if similarity[i] >= meaning.min_similarity]
+    if not order:
+        return []
+    chosen = [ids[i] for i in order]
+    loaded = await db.execute(
+        select(KnowledgePassage, KnowledgeDocument.title)
+        .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgePassage.document_id)
+        .where(KnowledgePassage.id.in_(chosen),
+               KnowledgePassage.business_id == _business(scope)))
+    by_id = {p.id: (p, str(title)) for p, title in loaded.all()}
+    return [by_id[pid] for pid in chosen if pid in by_id]
+
+
+async def _by_words(db: AsyncSession, query: str, *, scope: Scope, limit: int
+                    ) -> list[tuple[KnowledgePassage, str]]:
     words = search_words(query)
     if not words:
         return []

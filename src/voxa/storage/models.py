@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from voxa.domain import (
@@ -252,6 +261,8 @@ class KnowledgePassage(Base):
         ForeignKey("knowledge_documents.id", ondelete="CASCADE"))
     ordinal: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # unit-length float32 sentence embedding (voxa.infra.embeddings), or NULL
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class KVEntry(Base):

@@ -10,7 +10,8 @@ and shutting down the inference process failed ("Application shutdown
 failed"). The forkserver still exits with the worker: it stops when its pipe
 to the worker closes.
 
-Importing this module anywhere else changes nothing.
+It also loads the knowledge embedding model once, for the job processes to
+share (below). Importing this module anywhere else changes nothing.
 """
 
 from __future__ import annotations
@@ -31,3 +32,12 @@ def _imported_by_forkserver() -> bool:
 
 if _imported_by_forkserver():
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The knowledge embedding model's weights (about 70 MB, read-only) are
+    # loaded here once: every job process forked from here shares them
+    # instead of loading a copy of its own for its call's first question.
+    from voxa.settings import build_settings
+
+    if build_settings().knowledge_embeddings:
+        from voxa import embeddings
+
+        embeddings.available()

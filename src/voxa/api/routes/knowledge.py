@@ -72,7 +72,8 @@ async def add_knowledge(body: KnowledgeIn, business: OwnedBusiness, rt: RuntimeD
             raise Conflict(f"this business already has {cap} documents; delete one first",
                            code="too_many_documents")
         doc = await store.add_document(db, scope=scope, title=title, kind=body.kind,
-                                       source=source)
+                                       source=source,
+                                       by_meaning=rt.settings.knowledge_embeddings)
         passages = await store.passage_count(db, doc.id, scope=scope)
         await db.commit()
     return _out(doc, passages)
@@ -103,7 +104,8 @@ async def put_knowledge(body: KnowledgeIn, business: OwnedBusiness, rt: RuntimeD
         doc = await store.get_document(db, document_id, scope=scope)
         if doc is None:
             raise NotFound("document not found", code="document_not_found")
-        await store.replace_document(db, doc, title=title, kind=body.kind, source=source)
+        await store.replace_document(db, doc, title=title, kind=body.kind, source=source,
+                                     by_meaning=rt.settings.knowledge_embeddings)
         passages = await store.passage_count(db, doc.id, scope=scope)
         await db.commit()
     return _out(doc, passages)
