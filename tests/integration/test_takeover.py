@@ -80,3 +80,39 @@ async def test_only_the_business_owners_may_take_over(client: httpx.AsyncClient)
     assert r.status_code == 200
     assert_error(await client.post(f"/v1/sessions/{sid}/takeover",
                                    headers=bearer(owner["token"])), 410)
+
+
+async def test_taken_and_returned_are_webhook_events_once_each(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    from tests.integration.test_webhooks import allow_private, deliveries, register
+
+    allow_private(runtime)
+    owner = await create_business(client, "event-co")
+    await register(client, "event-co", owner["token"], "https://hooks.example.com/in",
+                   events=["handoff.taken", "handoff.returned"])
+    s = await start_customer(client, "event-co")
+    sid, own = s["session_id"], bearer(owner["token"])
+    for _ in range(2):  # taking it twice is one takeover
+        assert (await client.post(f"/v1/sessions/{sid}/takeover", headers=own)).status_code == 200
+    for _ in range(2):
+        assert (await client.post(f"/v1/sessions/{sid}/handback", headers=own)).status_code == 200
+    sent = await deliveries(runtime)
+    assert [d.event_type for d in sent] == ["handoff.taken", "handoff.returned"]
+    taken, returned = (d.payload["data"] for d in sent)
+    assert taken["session_id"] == sid and taken["state"] == "taken" and taken["by"]
+    assert taken["transcript_path"] == f"/v1/sessions/{sid}/messages"
+    assert returned["state"] == "returned" and returned["returned_at"]
+
+
+async def test_a_call_is_taken_over_by_joining_it(client: httpx.AsyncClient) -> None:
+    owner = await create_business(client, "call-take")
+    s = await start_customer(client, "call-take", channel="voice")
+    own = bearer(owner["token"])
+    for path, body in [("takeover", None), ("handback", None),
+                       ("owner-messages", {"text": "hello"})]:
+        r = await client.post(f"/v1/sessions/{s['session_id']}/{path}", headers=own, json=body)
+        assert_error(r, 400, "join_the_call")
+        assert "join-call" in r.json()["error"]["message"]
+    r = await client.get(f"/v1/sessions/{s['session_id']}/messages",
+                         headers=bearer(s["session_token"]))
+    assert all(m["role"] != "human_agent" for m in r.json()["messages"])

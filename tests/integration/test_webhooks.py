@@ -23,7 +23,8 @@ from voxa.storage.models import WebhookDelivery
 from voxa.webhooks.sender import backoff_seconds, run_due
 from voxa.webhooks.targets import PublicOnlyResolver, UnsafeTarget
 
-EVENTS = ["session.ended", "ticket.created", "ticket.updated", "handoff.requested"]
+EVENTS = ["session.ended", "ticket.created", "ticket.updated", "handoff.requested",
+          "handoff.taken", "handoff.returned"]
 
 
 def allow_private(rt: Runtime, **more: Any) -> None:

@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from voxa.api.schemas import Strict
 
-EventType = Literal["session.ended", "ticket.created", "ticket.updated", "handoff.requested"]
+EventType = Literal["session.ended", "ticket.created", "ticket.updated", "handoff.requested",
+                    "handoff.taken", "handoff.returned"]
 
 
 class WebhookIn(Strict):
     url: str = Field(min_length=1, max_length=2000)
-    events: list[EventType] = Field(min_length=1, max_length=4)
+    events: list[EventType] = Field(min_length=1, max_length=6)
     description: str = Field(default="", max_length=200)
 
 

@@ -23,6 +23,7 @@ from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 from voxa.storage.types import utcnow
+from voxa.webhooks.events import emit
 
 HUMAN_AGENT = "human_agent"
 
@@ -45,19 +46,46 @@ def _now() -> str:
     return utcnow().isoformat().replace("+00:00", "Z")
 
 
+async def _stored_state(db: AsyncSession, row: AgentSession, scope: Scope) -> dict[str, Any]:
+    fresh = await sessions_repo.get(db, row.session_id, scope=scope)
+    value = ((fresh.context_data if fresh else None) or {}).get(HANDOFF_KEY)
+    return value if isinstance(value, dict) else {}
+
+
+async def _event(db: AsyncSession, row: AgentSession, business_id: str, event_type: str,
+                 state: dict[str, Any]) -> None:
+    await emit(db, business_id=business_id, event_type=event_type,
+               data={"session_id": row.session_id, "channel": row.channel,
+                     "user_id": row.user_id, **state,
+                     "transcript_path": f"/v1/sessions/{row.session_id}/messages"})
+
+
 async def take_over(db: AsyncSession, row: AgentSession, *, owner_id: str) -> dict[str, Any]:
+    """Mark the session taken by ``owner_id`` and queue ``handoff.taken``
+    (once: taking a session the same owner already holds changes nothing)."""
     business_id = _live(row)
+    scope = Scope.business(business_id)
+    current = await _stored_state(db, row, scope)
+    if current.get("state") == "taken" and current.get("by") == owner_id:
+        return current
     state = {"state": "taken", "by": owner_id, "taken_at": _now()}
-    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state},
-                                      scope=Scope.business(business_id))
+    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state}, scope=scope)
+    await _event(db, row, business_id, "handoff.taken", state)
     return state
 
 
 async def hand_back(db: AsyncSession, row: AgentSession) -> dict[str, Any]:
+    """The assistant answers again; ``handoff.returned`` is queued when the
+    session was taken (handing back a waiting one only clears the request)."""
     business_id = _live(row)
+    scope = Scope.business(business_id)
+    current = await _stored_state(db, row, scope)
+    if current.get("state") == "returned":
+        return current
     state = {"state": "returned", "returned_at": _now()}
-    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state},
-                                      scope=Scope.business(business_id))
+    await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state}, scope=scope)
+    if current.get("state") == "taken":
+        await _event(db, row, business_id, "handoff.returned", state)
     return state
 
 

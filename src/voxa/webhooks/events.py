@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voxa.storage.models import WebhookDelivery, WebhookEndpoint
 from voxa.storage.types import utcnow
 
-EVENT_TYPES = ("session.ended", "ticket.created", "ticket.updated", "handoff.requested")
+EVENT_TYPES = ("session.ended", "ticket.created", "ticket.updated", "handoff.requested",
+               "handoff.taken", "handoff.returned")
 
 
 def envelope(event_type: str, data: dict[str, Any], at: datetime) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from voxa.api.deps import CurrentPrincipal, ReadableSession, RuntimeDep
 from voxa.api.schemas import MessageIn, MessageOut
 from voxa.auth.principal import AccountPrincipal
+from voxa.domain import Channel
 from voxa.errors import InvalidInput, NotFound
 from voxa.sessions import handoff_feed, takeover
 from voxa.storage.models import AgentSession
@@ -28,11 +29,21 @@ def _owner(row: AgentSession, principal: CurrentPrincipal) -> AccountPrincipal:
     return principal
 
 
+def _text_only(row: AgentSession) -> None:
+    # A call is taken over by joining it (the voice job marks it taken while
+    # the owner is in the room, returned when the owner leaves): a text
+    # takeover would silence the agent with nobody speaking for the business.
+    if row.channel == Channel.voice:
+        raise InvalidInput("a call is taken over by joining it: POST "
+                           f"/v1/sessions/{row.session_id}/join-call", code="join_the_call")
+
+
 @router.post("/{session_id}/takeover", response_model=TakeoverOut)
 async def take_over(row: ReadableSession, principal: CurrentPrincipal,
                     rt: RuntimeDep) -> TakeoverOut:
     """The owner takes the conversation over: the assistant stops answering."""
     owner = _owner(row, principal)
+    _text_only(row)
     async with rt.db() as db:
         state = await takeover.take_over(db, row, owner_id=owner.user_id)
         await db.commit()
@@ -46,6 +57,7 @@ async def hand_back(row: ReadableSession, principal: CurrentPrincipal,
                     rt: RuntimeDep) -> TakeoverOut:
     """The assistant answers again, with the whole transcript in its context."""
     _owner(row, principal)
+    _text_only(row)
     async with rt.db() as db:
         state = await takeover.hand_back(db, row)
         await db.commit()
@@ -59,6 +71,7 @@ async def owner_message(body: MessageIn, row: ReadableSession, principal: Curren
                         rt: RuntimeDep) -> MessageOut:
     """The owner's message to the customer (role ``human_agent``); only while taken over."""
     _owner(row, principal)
+    _text_only(row)
     text = body.text.strip()
     if not text or len(text) > rt.settings.max_text_chars:
         raise InvalidInput("text is empty or too long", code="invalid_text")
