@@ -142,6 +142,8 @@ class SessionOut(BaseModel):
     ended_at: datetime | None
     end_reason: str | None
     agent_status: str | None = None
+    # waiting (a person was asked for) | taken (an owner holds it) | returned
+    handoff: str | None = None
     # set once the session has ended
     outcome: str | None = None
     outcome_summary: str | None = None

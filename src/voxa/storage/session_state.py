@@ -34,6 +34,13 @@ class SessionState:
         )
 
     @property
+    def handoff_state(self) -> str | None:
+        """``waiting`` (a person was asked for), ``taken`` (an owner holds the
+        conversation), ``returned`` (handed back), or None."""
+        value = self.handoff.get("state") if isinstance(self.handoff, dict) else None
+        return value if value in ("waiting", "taken", "returned") else None
+
+    @property
     def name(self) -> str:
         """How the assistant and the grant call the user."""
         return self.display_name or DEFAULT_DISPLAY_NAME

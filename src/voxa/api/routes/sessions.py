@@ -81,6 +81,7 @@ async def session_out(
         ended_at=row.ended_at,
         end_reason=row.end_reason,
         agent_status=SessionState.of(row.context_data).agent_status,
+        handoff=SessionState.of(row.context_data).handoff_state,
         outcome=row.outcome,
         outcome_summary=row.outcome_summary,
         contact_name=row.contact_name,

@@ -25,6 +25,7 @@ askPerson.addEventListener("click", async () => {
       return;
     }
     showBanner("We have asked for a person; someone will join this conversation.", "info");
+    if (panel) panel.watchPerson();
   } catch (err) {
     askPerson.disabled = false;
     showBanner(err.message);
@@ -38,6 +39,7 @@ function openPanel(greeting) {
       session: () => stored.value,
       freshGrant: async () => (await stored.resume()) || Promise.reject(new Error("The conversation has ended.")),
       onGone: () => {
+        panel.stopWatching();
         stored.clear();
         document.getElementById("chat").replaceChildren();
         panel = null;

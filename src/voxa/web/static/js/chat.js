@@ -5,6 +5,10 @@ import { ApiError, api, showBanner, streamMessage } from "./api.js";
 import { MicrophoneDenied, startCall, voiceAvailable } from "./voice.js";
 
 let uid = 0;
+// While a person from the business is asked for or writing, the page reads the
+// transcript this often for their messages (only then: nobody else writes).
+const PERSON_POLL_MS = 1500;
+const LABELS = { user: "You", assistant: "Assistant", human_agent: "Staff" };
 
 function node(tag, attrs, text) {
   const el = document.createElement(tag);
@@ -21,6 +25,8 @@ export class ChatPanel {
     this.freshGrant = freshGrant;
     this.onGone = onGone;
     this.room = null;
+    this.lastId = 0; // the newest stored message this panel shows
+    this.personTimer = null;
     const id = `chat-${++uid}`;
     // Built node by node: the label carries a business name (tenant data).
     const section = node("section", { class: "chat", "aria-label": label });
@@ -58,7 +64,7 @@ export class ChatPanel {
     li.className = `msg ${role}${voice ? " voice" : ""}`;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = role === "user" ? "You" : role === "assistant" ? "Assistant" : role;
+    who.textContent = LABELS[role] || role;
     const body = document.createElement("span");
     body.className = "text";
     body.textContent = text;
@@ -76,8 +82,52 @@ export class ChatPanel {
     const s = this.session();
     const data = await api(`/v1/sessions/${s.session_id}/messages?limit=200`, { token: s.session_token });
     this.clear();
-    for (const m of data.messages) if (m.role === "user" || m.role === "assistant") this.add(m.role, m.content);
+    for (const m of data.messages) if (m.role in LABELS) this.add(m.role, m.content);
+    this.lastId = Math.max(0, ...data.messages.map((m) => m.id));
+    const info = await api(`/v1/sessions/${s.session_id}`, { token: s.session_token });
+    if (info.handoff === "waiting" || info.handoff === "taken") this.watchPerson();
     return data.messages;
+  }
+
+  // Shows the messages of the business's person as they are written, until
+  // the conversation is handed back to the assistant (or ends).
+  watchPerson() {
+    if (this.personTimer) return;
+    const tick = async () => {
+      const s = this.session();
+      if (!s) return this.stopWatching();
+      try {
+        const data = await api(`/v1/sessions/${s.session_id}/messages?limit=200`, { token: s.session_token });
+        for (const m of data.messages) {
+          if (m.id > this.lastId && m.role === "human_agent") this.add(m.role, m.content);
+        }
+        this.lastId = Math.max(this.lastId, ...data.messages.map((m) => m.id));
+        const info = await api(`/v1/sessions/${s.session_id}`, { token: s.session_token });
+        if (info.status !== "active" || info.handoff === "returned" || !info.handoff) this.stopWatching();
+        if (info.handoff === "returned") this.setStatus("The assistant is back.");
+      } catch (e) {
+        this.stopWatching();
+        this.handleError(e);
+      }
+    };
+    this.personTimer = setInterval(tick, PERSON_POLL_MS);
+  }
+
+  stopWatching() {
+    clearInterval(this.personTimer);
+    this.personTimer = null;
+  }
+
+  // After a reply that may have asked for a person (the assistant's
+  // request_human tool), one read of the session says whether to watch.
+  async checkPerson() {
+    const s = this.session();
+    try {
+      const info = await api(`/v1/sessions/${s.session_id}`, { token: s.session_token });
+      if (info.handoff === "waiting" || info.handoff === "taken") this.watchPerson();
+    } catch {
+      // the next message will tell
+    }
   }
 
   setStatus(text) {
@@ -101,9 +151,17 @@ export class ChatPanel {
           this.list.scrollTop = this.list.scrollHeight;
         },
       });
-      reply.textContent = done.reply.content;
-      this.setStatus("");
+      if (done.reply) {
+        reply.textContent = done.reply.content;
+        this.setStatus("");
+      } else {
+        // a person from the business holds the conversation: they answer
+        reply.parentElement.remove();
+        this.setStatus("A person from the business will answer here.");
+      }
+      this.lastId = Math.max(this.lastId, done.message ? done.message.id : 0, done.reply ? done.reply.id : 0);
       showBanner("");
+      if (!this.personTimer) this.checkPerson();
     } catch (e) {
       reply.parentElement.remove();
       this.handleError(e);

@@ -8,6 +8,7 @@ import { watchHandoffs } from "./owner-handoff.js";
 import { wireKnowledge } from "./owner-knowledge.js";
 import { OUTCOME_LABELS, wireOutcomes } from "./owner-outcomes.js";
 import { wireSearch } from "./owner-search.js";
+import { wireTakeover } from "./owner-takeover.js";
 import { wireWebhooks } from "./owner-webhooks.js";
 import { StoredSession } from "./sessions.js";
 
@@ -15,6 +16,9 @@ const REFRESH_MS = 3000;
 let slug = null;
 let selected = null;
 let timer = null;
+let showTakeover = () => {};
+const sessionsById = new Map();
+const SPEAKERS = { user: "Customer", assistant: "Assistant", human_agent: "Staff" };
 
 const $ = (id) => document.getElementById(id);
 const fmt = (iso) => new Date(iso).toLocaleString();
@@ -70,7 +74,9 @@ function renderStats(s) {
 function renderSessions(list) {
   const body = $("sessions").querySelector("tbody");
   body.replaceChildren();
+  sessionsById.clear();
   for (const s of list) {
+    sessionsById.set(s.session_id, s);
     const tr = el("tr");
     tr.dataset.sessionId = s.session_id;
     if (s.session_id === selected) tr.className = "selected";
@@ -100,9 +106,9 @@ async function renderTranscript() {
   $("transcript-empty").hidden = data.messages.length > 0;
   if (!data.messages.length) $("transcript-empty").textContent = "No messages yet.";
   for (const m of data.messages) {
-    if (m.role !== "user" && m.role !== "assistant") continue;
+    if (!(m.role in SPEAKERS)) continue;
     const li = el("li", undefined, `msg ${m.role}`);
-    li.append(el("span", m.role === "user" ? "Customer" : "Assistant", "who"), el("span", m.content));
+    li.append(el("span", SPEAKERS[m.role], "who"), el("span", m.content));
     if (typeof m.audio_url === "string" && m.audio_url.startsWith("/v1/sessions/")) {
       // a call's turn: its recording, fetched with the page's own cookie
       const audio = el("audio");
@@ -114,6 +120,7 @@ async function renderTranscript() {
     }
     list.append(li);
   }
+  showTakeover(sessionsById.get(selected));
 }
 
 async function selectSession(id) {
@@ -272,6 +279,7 @@ async function open(acc) {
   $("dashboard").hidden = false;
   wireSettings();
   wireManager();
+  showTakeover = wireTakeover(call, refresh);
   watchHandoffs(slug, (id) => selectSession(id).catch((e) => showBanner(e.message)));
   wireKnowledge(slug);
   wireSearch(slug);
