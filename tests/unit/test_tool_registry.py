@@ -17,11 +17,17 @@ TOOLS_DIR = Path(__file__).resolve().parents[2] / "src" / "voxa" / "agent" / "to
 
 
 def test_each_role_has_its_tools() -> None:
-    assert tool_names(Role.customer) == ["create_ticket", "recall", "remember",
-                                         "request_human", "ticket_status"]
-    assert tool_names(Role.owner) == ["business_stats", "list_tickets", "recall", "remember",
-                                      "update_ticket", "waiting_customers"]
-    assert tool_names(Role.general) == ["recall", "remember"]
+    # Subsets, not whole lists: a new tool is its own module and test only.
+    assert {"create_ticket", "recall", "remember", "request_human",
+            "ticket_status"} <= set(tool_names(Role.customer))
+    assert {"business_stats", "list_tickets", "recall", "remember",
+            "update_ticket"} <= set(tool_names(Role.owner))
+    assert {"recall", "remember"} <= set(tool_names(Role.general))
+    # what only the business's staff may do never reaches a customer or a general user
+    for name in ("list_tickets", "update_ticket", "business_stats"):
+        assert name not in tool_names(Role.customer) + tool_names(Role.general)
+    for name in ("create_ticket", "ticket_status", "request_human"):
+        assert name not in tool_names(Role.general)
 
 
 def test_every_module_of_the_package_is_discovered() -> None:
