@@ -34,8 +34,10 @@ def _model() -> Any:
                                     dim=DIMENSIONS, disable_download=True)
 
 
+@functools.cache
 def available() -> bool:
-    """Whether the offline embedding model is installed and loads."""
+    """Whether the offline embedding model is installed and loads (decided
+    once per process: a missing package is not retried, nor logged, per turn)."""
     try:
         _model()
     except Exception as exc:  # a missing or broken package: retrieval by words only

@@ -27,6 +27,9 @@ from voxa.storage.repos import businesses as businesses_repo
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
 
+REFUNDS = "Refunds: we reimburse any order within 30 days of purchase."
+PARKING = "Parking is free behind the shop after 6 pm."
+
 
 def system_text(chat_ctx: llm.ChatContext) -> str:
     return "\n".join(i.text_content or "" for i in chat_ctx.items
@@ -154,9 +157,9 @@ async def test_a_question_in_other_words_finds_the_passage_by_meaning(
     nothing, the offline embeddings find the refunds policy (and only it)."""
     owner = await create_business(client, "meaning-co")
     await add(client, "meaning-co", owner["token"], kind="text", title="Refunds",
-              content="Refunds: we reimburse any order within 30 days of purchase.")
+              content=REFUNDS)
     await add(client, "meaning-co", owner["token"], kind="text", title="Parking",
-              content="Parking is free behind the shop after 6 pm.")
+              content=PARKING)
     c = await start_customer(client, "meaning-co")
     reply = await ask(client, c, "can I get my money back")
     assert reply.endswith("(source: Refunds)"), reply
@@ -167,10 +170,10 @@ async def test_by_meaning_stays_in_its_business(client: httpx.AsyncClient,
                                                 model: RecordingLLM) -> None:
     other = await create_business(client, "refund-co")
     await add(client, "refund-co", other["token"], kind="text", title="Refunds",
-              content="Refunds: we reimburse any order within 30 days of purchase.")
+              content=REFUNDS)
     mine = await create_business(client, "plain-co")
     await add(client, "plain-co", mine["token"], kind="text", title="Parking",
-              content="Parking is free behind the shop after 6 pm.")
+              content=PARKING)
     c = await start_customer(client, "plain-co")
     await ask(client, c, "can I get my money back")
     assert "reimburse" not in model.systems[-1] and NOT_FOUND in model.systems[-1]
@@ -181,7 +184,7 @@ async def test_embeddings_off_is_words_only(client: httpx.AsyncClient, runtime: 
     runtime.settings = runtime.settings.model_copy(update={"knowledge_embeddings": False})
     owner = await create_business(client, "words-co")
     await add(client, "words-co", owner["token"], kind="text", title="Refunds",
-              content="Refunds: we reimburse any order within 30 days of purchase.")
+              content=REFUNDS)
     c = await start_customer(client, "words-co")
     await ask(client, c, "can I get my money back")
     assert NOT_FOUND in model.systems[-1]

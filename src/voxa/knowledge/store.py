@@ -119,9 +119,9 @@ async def search(db: AsyncSession, query: str, *, scope: Scope, limit: int = 3,
                  meaning: ByMeaning | None = None) -> list[tuple[KnowledgePassage, str]]:
     """The business's passages best matching ``query``, with their document's
     title: by words (full text), fused with by meaning when ``meaning`` is given."""
-    by_words = await _by_words(db, query, scope=scope, limit=limit * 3)
     if meaning is None:
-        return by_words[:limit]
+        return await _by_words(db, query, scope=scope, limit=limit)
+    by_words = await _by_words(db, query, scope=scope, limit=limit * 3)
     by_meaning = await _by_meaning(db, meaning, scope=scope, limit=limit * 3)
     scores: dict[int, float] = {}
     found: dict[int, tuple[KnowledgePassage, str]] = {}

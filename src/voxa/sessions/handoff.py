@@ -59,11 +59,19 @@ async def request_handoff(db: AsyncSession, row: AgentSession, *, via: Via,
                          via=via, reason=reason.strip()[:300])
     await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: dict(state)},
                                       scope=scope)
-    await emit(db, business_id=row.business_id, event_type="handoff.requested",
+    await handoff_event(db, row, "handoff.requested", dict(state))
+    return state, True
+
+
+async def handoff_event(db: AsyncSession, row: AgentSession, event_type: str,
+                        state: dict[str, Any]) -> None:
+    """Queue a ``handoff.*`` webhook event for ``row``'s business: the
+    session, its state and where its transcript is."""
+    assert row.business_id is not None
+    await emit(db, business_id=row.business_id, event_type=event_type,
                data={"session_id": row.session_id, "channel": row.channel,
                      "user_id": row.user_id, **state,
                      "transcript_path": f"/v1/sessions/{row.session_id}/messages"})
-    return state, True
 
 
 async def closed_answer(db: AsyncSession, business_id: str | None, now: datetime) -> str | None:

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from voxa.domain import Channel, SessionStatus
 from voxa.errors import Conflict, Gone, InvalidInput, Unavailable
 from voxa.infra.livekit_tokens import LiveKitTokens, owner_call_identity
-from voxa.sessions.handoff import HANDOFF_KEY
+from voxa.sessions.handoff import HANDOFF_KEY, handoff_event
 from voxa.storage.models import AgentMessage, AgentSession
 from voxa.storage.repos import sessions as sessions_repo
 from voxa.storage.scope import Scope
+from voxa.storage.session_state import SessionState
 from voxa.storage.types import utcnow
-from voxa.webhooks.events import emit
 
 HUMAN_AGENT = "human_agent"
 
@@ -48,16 +48,8 @@ def _now() -> str:
 
 async def _stored_state(db: AsyncSession, row: AgentSession, scope: Scope) -> dict[str, Any]:
     fresh = await sessions_repo.get(db, row.session_id, scope=scope)
-    value = ((fresh.context_data if fresh else None) or {}).get(HANDOFF_KEY)
+    value = SessionState.of(fresh.context_data if fresh else None).handoff
     return value if isinstance(value, dict) else {}
-
-
-async def _event(db: AsyncSession, row: AgentSession, business_id: str, event_type: str,
-                 state: dict[str, Any]) -> None:
-    await emit(db, business_id=business_id, event_type=event_type,
-               data={"session_id": row.session_id, "channel": row.channel,
-                     "user_id": row.user_id, **state,
-                     "transcript_path": f"/v1/sessions/{row.session_id}/messages"})
 
 
 async def take_over(db: AsyncSession, row: AgentSession, *, owner_id: str) -> dict[str, Any]:
@@ -70,7 +62,7 @@ async def take_over(db: AsyncSession, row: AgentSession, *, owner_id: str) -> di
         return current
     state = {"state": "taken", "by": owner_id, "taken_at": _now()}
     await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state}, scope=scope)
-    await _event(db, row, business_id, "handoff.taken", state)
+    await handoff_event(db, row, "handoff.taken", state)
     return state
 
 
@@ -85,7 +77,7 @@ async def hand_back(db: AsyncSession, row: AgentSession) -> dict[str, Any]:
     state = {"state": "returned", "returned_at": _now()}
     await sessions_repo.merge_context(db, row.session_id, {HANDOFF_KEY: state}, scope=scope)
     if current.get("state") == "taken":
-        await _event(db, row, business_id, "handoff.returned", state)
+        await handoff_event(db, row, "handoff.returned", state)
     return state
 
 
